@@ -1,0 +1,19 @@
+namespace TrackerService.Api;
+
+/// <summary>Limits of the public <c>POST /events</c> endpoint (section <c>Tracker:Api</c>).</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Tracker:Api";
+
+    /// <summary>
+    /// Largest request body, in bytes, as JSON: a plain body may not exceed it and a gzip body may not
+    /// inflate beyond it. The default value is 524288 (512 KiB).
+    /// </summary>
+    public int MaxBodyBytes { get; set; } = 512 * 1024;
+
+    /// <summary>Most events in one request. The default value is 500.</summary>
+    public int MaxBatchEvents { get; set; } = 500;
+
+    /// <summary>Largest single event, in bytes of JSON. The default value is 32768 (32 KiB).</summary>
+    public int MaxEventBytes { get; set; } = 32 * 1024;
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+
+namespace TrackerService.Api;
+
+/// <summary>
+/// Turns a request body (one event object or an array of them) into validated events, all or none.
+/// The body is walked once with <see cref="Utf8JsonReader"/>; each event is then read on its own, so an
+/// error names the event's index and an over-deep event does not hide the errors of the others.
+/// </summary>
+internal sealed class EventBatchParser(ApiOptions limits, TimeProvider time)
+{
+    /// <summary>JSON nesting allowed inside one event, the event object itself being level 1.</summary>
+    public const int MaxEventDepth = 32;
+
+    // The outer walk must get past an over-deep event to report it by index; beyond this the body is refused whole.
+    private static readonly JsonReaderOptions OuterReader = new() { MaxDepth = 64 };
+
+    public EventParseResult Parse(ReadOnlySpan<byte> body)
+    {
+        var receivedAt = time.GetUtcNow();
+        var events = new List<TrackedEvent>();
+        var errors = new List<EventError>();
+        var reader = new Utf8JsonReader(body, OuterReader);
+        try
+        {
+            if (!reader.Read())
+            {
+                return EventParseResult.Malformed("The body is empty; send a JSON event object or an array of them.");
+            }
+
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    ParseOne(body, ref reader, 0, receivedAt, events, errors);
+                    break;
+                case JsonTokenType.StartArray:
+                    var index = 0;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (index == limits.MaxBatchEvents)
+                        {
+                            return EventParseResult.TooLarge($"A request may carry at most {limits.MaxBatchEvents} events.");
+                        }
+
+                        if (reader.TokenType == JsonTokenType.StartObject)
+                        {
+                            var tooLarge = ParseOne(body, ref reader, index, receivedAt, events, errors);
+                            if (tooLarge is not null)
+                            {
+                                return tooLarge;
+                            }
+                        }
+                        else
+                        {
+                            reader.Skip();
+                            errors.Add(new EventError(index, "$", "An event must be a JSON object."));
+                        }
+
+                        index++;
+                    }
+
+                    if (index == 0)
+                    {
+                        return EventParseResult.Malformed("The batch is empty; send at least one event.");
+                    }
+
+                    break;
+                default:
+                    return EventParseResult.Malformed("The body must be a JSON event object or an array of them.");
+            }
+
+            if (reader.Read())
+            {
+                return EventParseResult.Malformed("Unexpected content after the JSON value.");
+            }
+        }
+        catch (JsonException ex)
+        {
+            return EventParseResult.Malformed($"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).");
+        }
+
+        return errors.Count == 0 ? EventParseResult.Valid([.. events]) : EventParseResult.Invalid(errors);
+    }
+
+    /// <summary>Parses the event whose <c>{</c> the reader is on, leaving the reader on its <c>}</c>.</summary>
+    /// <returns>A 413 result when the event is over the size limit, otherwise null.</returns>
+    private EventParseResult? ParseOne(
+        ReadOnlySpan<byte> body, ref Utf8JsonReader reader, int index, DateTimeOffset receivedAt,
+        List<TrackedEvent> events, List<EventError> errors)
+    {
+        var start = (int)reader.TokenStartIndex;
+        reader.Skip();
+        var length = (int)reader.BytesConsumed - start;
+        if (length > limits.MaxEventBytes)
+        {
+            return EventParseResult.TooLarge($"Event [{index}] is {length} bytes; an event may be at most {limits.MaxEventBytes} bytes.");
+        }
+
+        var errorsBefore = errors.Count;
+        var parsed = EventReader.Read(body.Slice(start, length), index, receivedAt, errors);
+        if (parsed is not null && errors.Count == errorsBefore)
+        {
+            events.Add(parsed);
+        }
+
+        return null;
+    }
+}

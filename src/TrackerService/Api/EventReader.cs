@@ -1,0 +1,171 @@
+using System.Text;
+using System.Text.Json;
+
+namespace TrackerService.Api;
+
+/// <summary>Reads and validates one event object against the contract in DESIGN.md (Segment-spec fields).</summary>
+internal static class EventReader
+{
+    /// <summary>Longest id (userId, anonymousId, messageId) or event name, in characters.</summary>
+    public const int MaxIdLength = 200;
+
+    private static readonly JsonReaderOptions EventOptions = new() { MaxDepth = EventBatchParser.MaxEventDepth };
+
+    /// <summary>Reads the event in <paramref name="json"/>; problems are added to <paramref name="errors"/>.</summary>
+    /// <returns>The event, or null when it is invalid.</returns>
+    public static TrackedEvent? Read(ReadOnlySpan<byte> json, int index, DateTimeOffset receivedAt, List<EventError> errors)
+    {
+        var errorsBefore = errors.Count;
+        var type = EventType.Track;
+        string? name = null, userId = null, anonymousId = null, messageId = null;
+        string? properties = null, traits = null, context = null;
+        DateTimeOffset? timestamp = null, sentAt = null;
+
+        var reader = new Utf8JsonReader(json, EventOptions);
+        try
+        {
+            reader.Read(); // the event's '{'
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var field = reader.GetString()!;
+                reader.Read();
+                switch (field)
+                {
+                    case "type":
+                        var typeName = ReadString(ref reader, index, field, errors);
+                        if (typeName is not null && !EventTypeNames.TryParse(typeName, out type))
+                        {
+                            errors.Add(new EventError(index, field, "Must be one of track, identify, page, screen, group, alias."));
+                        }
+
+                        break;
+                    case "event": name = ReadId(ref reader, index, field, errors); break;
+                    case "userId": userId = ReadId(ref reader, index, field, errors); break;
+                    case "anonymousId": anonymousId = ReadId(ref reader, index, field, errors); break;
+                    case "messageId": messageId = ReadId(ref reader, index, field, errors); break;
+                    case "timestamp": timestamp = ReadTime(ref reader, index, field, errors); break;
+                    case "sentAt": sentAt = ReadTime(ref reader, index, field, errors); break;
+                    case "properties": properties = ReadObject(json, ref reader, index, field, errors); break;
+                    case "traits": traits = ReadObject(json, ref reader, index, field, errors); break;
+                    case "context": context = ReadObject(json, ref reader, index, field, errors); break;
+                    default:
+                        // receivedAt is the server's to set, and fields outside the contract are not stored.
+                        reader.Skip();
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // The outer walk already proved the JSON well-formed, so the only failure left here is depth.
+            errors.Add(new EventError(index, "$", $"JSON nesting is deeper than {EventBatchParser.MaxEventDepth} levels."));
+            return null;
+        }
+
+        if (type == EventType.Track && name is null && !HasError(errors, errorsBefore, "event"))
+        {
+            errors.Add(new EventError(index, "event", "Required for a track event."));
+        }
+
+        if (userId is null && anonymousId is null && !HasError(errors, errorsBefore, "userId") && !HasError(errors, errorsBefore, "anonymousId"))
+        {
+            errors.Add(new EventError(index, "userId", "Either userId or anonymousId is required."));
+        }
+
+        if (errors.Count > errorsBefore)
+        {
+            return null;
+        }
+
+        return new TrackedEvent(
+            messageId ?? Guid.CreateVersion7(receivedAt).ToString(),
+            type, name, userId, anonymousId, timestamp, sentAt, receivedAt, properties, traits, context);
+    }
+
+    private static bool HasError(List<EventError> errors, int from, string field)
+    {
+        for (var i = from; i < errors.Count; i++)
+        {
+            if (errors[i].Field == field)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string? ReadString(ref Utf8JsonReader reader, int index, string field, List<EventError> errors)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                return reader.GetString();
+            case JsonTokenType.Null:
+                return null;
+            default:
+                reader.Skip();
+                errors.Add(new EventError(index, field, "Must be a string."));
+                return null;
+        }
+    }
+
+    /// <summary>An id or an event name: a non-blank string of at most <see cref="MaxIdLength"/> characters, or null.</summary>
+    private static string? ReadId(ref Utf8JsonReader reader, int index, string field, List<EventError> errors)
+    {
+        var value = ReadString(ref reader, index, field, errors);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add(new EventError(index, field, "Must not be empty."));
+            return null;
+        }
+
+        if (value.Length > MaxIdLength)
+        {
+            errors.Add(new EventError(index, field, $"Is {value.Length} characters; at most {MaxIdLength} are allowed."));
+            return null;
+        }
+
+        return value;
+    }
+
+    private static DateTimeOffset? ReadTime(ref Utf8JsonReader reader, int index, string field, List<EventError> errors)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        if (reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var value))
+        {
+            return value;
+        }
+
+        reader.Skip();
+        errors.Add(new EventError(index, field, "Must be an ISO-8601 date and time, e.g. 2026-01-31T12:00:00.000Z."));
+        return null;
+    }
+
+    /// <summary>An object-valued field, kept as the client's own JSON text.</summary>
+    private static string? ReadObject(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, int index, string field, List<EventError> errors)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                return Encoding.UTF8.GetString(json[start..(int)reader.BytesConsumed]);
+            case JsonTokenType.Null:
+                return null;
+            default:
+                reader.Skip();
+                errors.Add(new EventError(index, field, "Must be a JSON object."));
+                return null;
+        }
+    }
+}

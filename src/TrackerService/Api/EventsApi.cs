@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using TrackerService.Pipeline;
+using TrackerService.Telemetry;
+
+namespace TrackerService.Api;
+
+/// <summary>The answer to an accepted request.</summary>
+/// <param name="Accepted">How many events were queued.</param>
+internal sealed record AcceptedResponse(int Accepted);
+
+/// <summary><c>POST /events</c>: parse and validate, then queue all of a request's events or none.</summary>
+internal static class EventsApi
+{
+    /// <summary>Seconds a client is told to wait before retrying a 503.</summary>
+    private const string RetryAfterSeconds = "1";
+
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/events", PostEventsAsync)
+            .WithName("PostEvents")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    internal static async Task<Results<Accepted<AcceptedResponse>, ValidationProblem, ProblemHttpResult>> PostEventsAsync(
+        HttpContext context,
+        EventQueue queue,
+        EventBatchParser parser,
+        IOptions<ApiOptions> options,
+        TrackerTelemetry telemetry)
+    {
+        var cancellationToken = context.RequestAborted;
+        using var body = await RequestBody.ReadAsync(context.Request, options.Value.MaxBodyBytes, cancellationToken);
+        switch (body.Status)
+        {
+            case RequestBodyStatus.UnsupportedMediaType:
+                return Refuse(telemetry, TrackerTelemetry.ReasonUnsupportedMediaType, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", body.Detail);
+            case RequestBodyStatus.TooLarge:
+                return Refuse(telemetry, TrackerTelemetry.ReasonTooLarge, StatusCodes.Status413PayloadTooLarge, "Payload too large", body.Detail);
+            case RequestBodyStatus.BadEncoding:
+                return Refuse(telemetry, TrackerTelemetry.ReasonMalformed, StatusCodes.Status400BadRequest, "Malformed body", body.Detail);
+        }
+
+        var parsed = parser.Parse(body.Json);
+        switch (parsed.Outcome)
+        {
+            case EventParseOutcome.Malformed:
+                return Refuse(telemetry, TrackerTelemetry.ReasonMalformed, StatusCodes.Status400BadRequest, "Malformed body", parsed.Detail);
+            case EventParseOutcome.TooLarge:
+                return Refuse(telemetry, TrackerTelemetry.ReasonTooLarge, StatusCodes.Status413PayloadTooLarge, "Payload too large", parsed.Detail);
+            case EventParseOutcome.Invalid:
+                telemetry.Rejected(1, TrackerTelemetry.ReasonInvalid);
+                var errors = parsed.Errors
+                    .GroupBy(e => e.Key)
+                    .ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
+                return TypedResults.ValidationProblem(errors, parsed.Detail, title: "Invalid events");
+        }
+
+        var events = parsed.Events;
+        switch (await queue.EnqueueAsync(events, cancellationToken))
+        {
+            case EnqueueResult.Accepted:
+                telemetry.Accepted(events.Length);
+                return TypedResults.Accepted((string?)null, new AcceptedResponse(events.Length));
+            case EnqueueResult.Full:
+                context.Response.Headers.RetryAfter = RetryAfterSeconds;
+                return Refuse(telemetry, TrackerTelemetry.ReasonQueueFull, StatusCodes.Status503ServiceUnavailable, "Service overloaded",
+                    "The event queue is full; retry later. Nothing from this request was accepted.", events.Length);
+            default:
+                context.Response.Headers.RetryAfter = RetryAfterSeconds;
+                return Refuse(telemetry, TrackerTelemetry.ReasonShuttingDown, StatusCodes.Status503ServiceUnavailable, "Service shutting down",
+                    "The service is shutting down; retry later. Nothing from this request was accepted.", events.Length);
+        }
+    }
+
+    /// <param name="events">Events refused; a request whose body could not be read counts as one.</param>
+    private static ProblemHttpResult Refuse(TrackerTelemetry telemetry, string reason, int status, string title, string? detail, int events = 1)
+    {
+        telemetry.Rejected(events, reason);
+        return TypedResults.Problem(detail, statusCode: status, title: title);
+    }
+}

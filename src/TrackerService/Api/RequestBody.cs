@@ -1,0 +1,156 @@
+using System.Buffers;
+using System.IO.Compression;
+using Microsoft.Net.Http.Headers;
+
+namespace TrackerService.Api;
+
+internal enum RequestBodyStatus
+{
+    Read,
+    UnsupportedMediaType,
+    TooLarge,
+    BadEncoding,
+}
+
+/// <summary>
+/// A request body read into a pooled buffer, its size capped before and after gzip inflation.
+/// ASP.NET Core's request decompression answers 500 rather than 413 when the inflated body is over the
+/// limit (dotnet/aspnetcore#61723), so inflation and its cap are done here. Dispose to return the buffer.
+/// </summary>
+internal sealed class RequestBody : IDisposable
+{
+    private byte[]? _buffer;
+
+    private RequestBody(RequestBodyStatus status, string? detail, byte[]? buffer = null, int length = 0)
+    {
+        Status = status;
+        Detail = detail;
+        _buffer = buffer;
+        Length = length;
+    }
+
+    public RequestBodyStatus Status { get; }
+
+    /// <summary>Why the body was refused, for the problem details.</summary>
+    public string? Detail { get; }
+
+    public int Length { get; }
+
+    public ReadOnlySpan<byte> Json => _buffer.AsSpan(0, Length);
+
+    public static async Task<RequestBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (!IsSupportedContentType(request.ContentType))
+        {
+            return new(RequestBodyStatus.UnsupportedMediaType,
+                $"Content-Type '{request.ContentType}' is not supported; send application/json or text/plain (UTF-8).");
+        }
+
+        var gzip = false;
+        foreach (var encoding in request.Headers.ContentEncoding)
+        {
+            if (string.Equals(encoding, "gzip", StringComparison.OrdinalIgnoreCase))
+            {
+                gzip = true;
+            }
+            else if (!string.Equals(encoding, "identity", StringComparison.OrdinalIgnoreCase))
+            {
+                return new(RequestBodyStatus.UnsupportedMediaType, $"Content-Encoding '{encoding}' is not supported; send gzip or no encoding.");
+            }
+        }
+
+        if (request.ContentLength > maxBytes)
+        {
+            return TooLarge(maxBytes);
+        }
+
+        var source = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
+        var initial = (int)Math.Min(maxBytes + 1L, gzip ? 16 * 1024 : request.ContentLength + 1 ?? 4096);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 256));
+        var length = 0;
+        try
+        {
+            // Read one byte past the limit: that is how an over-limit body without Content-Length shows itself.
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > maxBytes)
+                    {
+                        break;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, maxBytes + 1L));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await source.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, maxBytes + 1) - length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > maxBytes)
+                {
+                    break;
+                }
+            }
+        }
+        catch (InvalidDataException)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return new(RequestBodyStatus.BadEncoding, "The body is not valid gzip.");
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        finally
+        {
+            if (gzip)
+            {
+                await source.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (length > maxBytes)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return TooLarge(maxBytes);
+        }
+
+        return new(RequestBodyStatus.Read, null, buffer, length);
+    }
+
+    public void Dispose()
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+    }
+
+    private static RequestBody TooLarge(int maxBytes) =>
+        new(RequestBodyStatus.TooLarge, $"The body is larger than {maxBytes} bytes (after gzip inflation, if any).");
+
+    /// <summary>application/json, or text/plain as <c>navigator.sendBeacon</c> sends it; UTF-8 when a charset is given.</summary>
+    private static bool IsSupportedContentType(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return false;
+        }
+
+        var json = media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+        var text = media.MediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
+        var charset = media.Charset;
+        return (json || text) && (!charset.HasValue
+            || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
+            || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
+    }
+}

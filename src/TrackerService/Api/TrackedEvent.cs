@@ -1,0 +1,19 @@
+namespace TrackerService.Api;
+
+/// <summary>
+/// One accepted event, as it travels from the request to the store. Object-valued fields
+/// (<see cref="Properties"/>, <see cref="Traits"/>, <see cref="Context"/>) are kept as the
+/// client's raw JSON text: the service validates their shape but never re-serializes them.
+/// </summary>
+internal sealed record TrackedEvent(
+    string MessageId,
+    EventType Type,
+    string? Event,
+    string? UserId,
+    string? AnonymousId,
+    DateTimeOffset? Timestamp,
+    DateTimeOffset? SentAt,
+    DateTimeOffset ReceivedAt,
+    string? Properties,
+    string? Traits,
+    string? Context);

@@ -1,0 +1,42 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace TrackerService.Hosting;
+
+/// <summary>
+/// Collects what is wrong with one options section, each failure naming the configuration key and the
+/// value it had, so an operator can fix the setting from the message alone.
+/// </summary>
+internal sealed class OptionsCheck(string section)
+{
+    private readonly List<string> _failures = [];
+
+    public OptionsCheck Range(string key, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            Fail(key, value.ToString(CultureInfo.InvariantCulture), $"must be between {min} and {max}");
+        }
+
+        return this;
+    }
+
+    public OptionsCheck Range(string key, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            Fail(key, value.ToString("c", CultureInfo.InvariantCulture), $"must be between {min:c} and {max:c}");
+        }
+
+        return this;
+    }
+
+    public OptionsCheck Fail(string key, string? value, string rule)
+    {
+        _failures.Add($"{section}:{key} = '{value}' is invalid: it {rule}.");
+        return this;
+    }
+
+    public ValidateOptionsResult Result() =>
+        _failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_failures);
+}

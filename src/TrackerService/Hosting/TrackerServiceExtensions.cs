@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Options;
+using Polly;
+using TrackerService.Api;
+using TrackerService.Lifecycle;
+using TrackerService.Pipeline;
+using TrackerService.Sinks;
+using TrackerService.Telemetry;
+
+namespace TrackerService.Hosting;
+
+/// <summary>The service's wiring: one <c>Add…</c> for the services and one <c>Map…</c> for the endpoints.</summary>
+internal static class TrackerServiceExtensions
+{
+    /// <summary>Where the public API listens when no URL is configured (<c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>ASPNETCORE_HTTP_PORTS</c>).</summary>
+    public const string DefaultUrl = "http://localhost:8080";
+
+    public static WebApplicationBuilder AddTracker(this WebApplicationBuilder builder)
+    {
+        UseDefaultUrlWhenNoneIsConfigured(builder);
+        var services = builder.Services;
+        services.AddProblemDetails();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<TrackerTelemetry>();
+
+        services.AddOptionsWithValidateOnStart<ApiOptions, ApiOptionsValidator>().BindConfiguration(ApiOptions.Section);
+        services.AddOptionsWithValidateOnStart<QueueOptions, QueueOptionsValidator>().BindConfiguration(QueueOptions.Section);
+        services.AddOptionsWithValidateOnStart<DeliveryOptions, DeliveryOptionsValidator>().BindConfiguration(DeliveryOptions.Section);
+        services.AddOptionsWithValidateOnStart<SinkOptions, SinkOptionsValidator>().BindConfiguration(SinkOptions.Section);
+        services.AddOptionsWithValidateOnStart<AdminOptions, AdminOptionsValidator>().BindConfiguration(AdminOptions.Section);
+
+        services.AddSingleton(sp => new EventBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<EventQueue>();
+        services.AddSingleton<IEventSink, SqliteEventSink>();
+        services.AddResiliencePipeline(SinkResilience.PipelineName, (pipeline, context) =>
+            SinkResilience.Configure(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value));
+
+        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("lifecycle", tags: [ReadinessHealthCheck.Tag]);
+
+        // Hosted services stop in reverse order, after the web server: the admin listener last of all,
+        // the consumers after intake is closed.
+        services.AddSingleton<AdminListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<AdminListener>());
+        services.AddHostedService<DeliveryService>();
+        services.AddHostedService<IntakeCloser>();
+        return builder;
+    }
+
+    public static WebApplication MapTrackerEndpoints(this WebApplication app)
+    {
+        var queue = app.Services.GetRequiredService<EventQueue>();
+        app.Services.GetRequiredService<TrackerTelemetry>().ObserveQueue(() => queue.Count, queue.Capacity);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapEventsApi();
+        return app;
+    }
+
+    private static void UseDefaultUrlWhenNoneIsConfigured(WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        if (config["urls"] is null && config["http_ports"] is null && config["https_ports"] is null
+            && !config.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+    }
+}

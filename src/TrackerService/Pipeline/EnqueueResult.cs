@@ -1,0 +1,13 @@
+namespace TrackerService.Pipeline;
+
+internal enum EnqueueResult
+{
+    /// <summary>Every event of the request is queued.</summary>
+    Accepted,
+
+    /// <summary>The queue stayed full for the whole enqueue timeout; nothing was queued.</summary>
+    Full,
+
+    /// <summary>Intake is closed (the service is shutting down); nothing was queued.</summary>
+    Closed,
+}

@@ -1,0 +1,81 @@
+using TrackerService.Api;
+
+namespace TrackerService.Pipeline;
+
+/// <summary>
+/// One consumer's view of the queue: fills a batch until it holds <c>batchSize</c> events or
+/// <c>flushInterval</c> has passed since its first event, whichever comes first. A request's events
+/// that do not fit in the batch stay here, in order, for the next one.
+/// </summary>
+internal sealed class EventBatcher(EventQueue queue, int batchSize, TimeSpan flushInterval, TimeProvider time)
+{
+    private TrackedEvent[] _pending = [];
+    private int _pendingOffset;
+
+    /// <summary>Events taken off the queue that are not in a batch yet.</summary>
+    public ReadOnlySpan<TrackedEvent> Pending => _pending.AsSpan(_pendingOffset);
+
+    /// <summary>Fills <paramref name="batch"/> (which must be empty).</summary>
+    /// <returns>False once the queue is completed and drained and nothing is pending: this consumer is done.</returns>
+    public async ValueTask<bool> FillAsync(List<TrackedEvent> batch, CancellationToken cancellationToken)
+    {
+        TakeAvailable(batch);
+        while (batch.Count == 0)
+        {
+            if (!await queue.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            TakeAvailable(batch);
+        }
+
+        if (batch.Count >= batchSize)
+        {
+            return true;
+        }
+
+        using var flush = new CancellationTokenSource(flushInterval, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(flush.Token, cancellationToken);
+        while (batch.Count < batchSize)
+        {
+            try
+            {
+                if (!await queue.WaitToReadAsync(linked.Token).ConfigureAwait(false))
+                {
+                    break; // intake is closed and the queue is empty: write what there is now
+                }
+            }
+            catch (OperationCanceledException) when (flush.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                break; // the flush interval is up
+            }
+
+            TakeAvailable(batch);
+        }
+
+        return true;
+    }
+
+    private void TakeAvailable(List<TrackedEvent> batch)
+    {
+        while (batch.Count < batchSize)
+        {
+            if (_pendingOffset == _pending.Length)
+            {
+                if (!queue.TryRead(out _pending))
+                {
+                    _pending = [];
+                    _pendingOffset = 0;
+                    return;
+                }
+
+                _pendingOffset = 0;
+            }
+
+            var take = Math.Min(batchSize - batch.Count, _pending.Length - _pendingOffset);
+            batch.AddRange(_pending.AsSpan(_pendingOffset, take));
+            _pendingOffset += take;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Serilog;
+using TrackerService.Hosting;
+using TrackerService.Telemetry;
+
+Log.Logger = new LoggerConfiguration()
+    .WriteTo.Console()
+    .CreateBootstrapLogger();
+
+try
+{
+    // Settings files ship beside the binary; relative data paths (data/) resolve against the working directory.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    builder.AddTrackerLogging();
+    builder.AddTracker();
+
+    var app = builder.Build();
+    app.UseSerilogRequestLogging();
+    app.MapTrackerEndpoints();
+    await app.RunAsync();
+    return Environment.ExitCode;
+}
+catch (Exception ex) when (ex is not HostAbortedException)
+{
+    Log.Fatal(ex, "TrackerService failed to start or stopped unexpectedly");
+    return 1;
+}
+finally
+{
+    await Log.CloseAndFlushAsync();
+}
+
+/// <summary>The entry point; public so that test hosts can find it.</summary>
+public partial class Program;

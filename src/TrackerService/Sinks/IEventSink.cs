@@ -1,0 +1,14 @@
+using TrackerService.Api;
+
+namespace TrackerService.Sinks;
+
+/// <summary>A store of events. Writes are idempotent on <see cref="TrackedEvent.MessageId"/>.</summary>
+internal interface IEventSink
+{
+    /// <summary>Creates the store's schema when it is missing. Called once, before any write.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a batch in one transaction; events whose messageId is already stored are skipped.</summary>
+    /// <returns>The number of events newly stored.</returns>
+    Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken);
+}

@@ -1,0 +1,28 @@
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace TrackerService.Sinks;
+
+/// <summary>The named Polly pipeline that every sink write goes through.</summary>
+internal static class SinkResilience
+{
+    public const string PipelineName = "tracker-sink";
+
+    /// <summary>
+    /// Each attempt is bounded by <see cref="SinkOptions.AttemptTimeout"/>; failed attempts are retried with
+    /// exponential backoff and jitter for as long as the caller's token allows (the shutdown deadline
+    /// cancels it), since an accepted event has nowhere better to go.
+    /// </summary>
+    public static void Configure(ResiliencePipelineBuilder builder, SinkOptions options) => builder
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException || ex is TimeoutRejectedException),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.RetryBaseDelay,
+            MaxDelay = options.RetryMaxDelay,
+        })
+        .AddTimeout(options.AttemptTimeout);
+}

@@ -1,0 +1,149 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using TrackerService.Api;
+
+namespace TrackerService.Sinks;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode. SQLite takes one writer at a time, so writes are
+/// serialized here on one long-lived connection with a prepared statement, instead of contending for
+/// the file lock (and sleeping in SQLITE_BUSY loops) from several connections.
+/// </summary>
+internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
+{
+    public const string DefaultConnectionString = "Data Source=data/events.db";
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS events (
+            message_id   TEXT NOT NULL UNIQUE,
+            type         TEXT NOT NULL,
+            event        TEXT,
+            user_id      TEXT,
+            anonymous_id TEXT,
+            timestamp    TEXT,
+            sent_at      TEXT,
+            received_at  TEXT NOT NULL,
+            properties   TEXT,
+            traits       TEXT,
+            context      TEXT
+        );
+        """;
+
+    private const string Insert = """
+        INSERT INTO events (message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context)
+        VALUES ($message_id, $type, $event, $user_id, $anonymous_id, $timestamp, $sent_at, $received_at, $properties, $traits, $context)
+        ON CONFLICT (message_id) DO NOTHING;
+        """;
+
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly string _connectionString;
+    private readonly ILogger<SqliteEventSink> _logger;
+    private SqliteConnection? _connection;
+
+    public SqliteEventSink(IConfiguration configuration, ILogger<SqliteEventSink> logger)
+    {
+        _connectionString = configuration.GetConnectionString("Sqlite") ?? DefaultConnectionString;
+        _logger = logger;
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var builder = new SqliteConnectionStringBuilder(_connectionString);
+        if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+            if (folder is not null)
+            {
+                Directory.CreateDirectory(folder);
+            }
+        }
+
+        _connection = new SqliteConnection(_connectionString);
+        await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // WAL lets readers (reports, tests) run beside the writer; NORMAL sync is durable across
+        // process crashes in WAL mode and spares an fsync per transaction.
+        await ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(Schema, cancellationToken).ConfigureAwait(false);
+        var location = Path.GetFullPath(builder.DataSource);
+        LogReady(_logger, location);
+    }
+
+    public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
+    {
+        var connection = _connection ?? throw new InvalidOperationException("The SQLite sink is not initialized.");
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // IMMEDIATE takes the write lock up front, so a busy database fails here, not half-way through.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Insert;
+            var p = new[]
+            {
+                command.Parameters.Add("$message_id", SqliteType.Text),
+                command.Parameters.Add("$type", SqliteType.Text),
+                command.Parameters.Add("$event", SqliteType.Text),
+                command.Parameters.Add("$user_id", SqliteType.Text),
+                command.Parameters.Add("$anonymous_id", SqliteType.Text),
+                command.Parameters.Add("$timestamp", SqliteType.Text),
+                command.Parameters.Add("$sent_at", SqliteType.Text),
+                command.Parameters.Add("$received_at", SqliteType.Text),
+                command.Parameters.Add("$properties", SqliteType.Text),
+                command.Parameters.Add("$traits", SqliteType.Text),
+                command.Parameters.Add("$context", SqliteType.Text),
+            };
+            command.Prepare();
+
+            var stored = 0;
+            foreach (var e in batch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                p[0].Value = e.MessageId;
+                p[1].Value = e.Type.ToWireName();
+                p[2].Value = (object?)e.Event ?? DBNull.Value;
+                p[3].Value = (object?)e.UserId ?? DBNull.Value;
+                p[4].Value = (object?)e.AnonymousId ?? DBNull.Value;
+                p[5].Value = FormatTime(e.Timestamp);
+                p[6].Value = FormatTime(e.SentAt);
+                p[7].Value = FormatTime(e.ReceivedAt);
+                p[8].Value = (object?)e.Properties ?? DBNull.Value;
+                p[9].Value = (object?)e.Traits ?? DBNull.Value;
+                p[10].Value = (object?)e.Context ?? DBNull.Value;
+                stored += command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            return stored;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _writer.Dispose();
+    }
+
+    /// <summary>Times are stored as UTC ISO-8601 text, which sorts and compares correctly as text.</summary>
+    internal static object FormatTime(DateTimeOffset? time) =>
+        time is { } t ? t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value;
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    {
+        using var command = _connection!.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "SQLite sink ready at {DataSource}")]
+    private static partial void LogReady(ILogger logger, string dataSource);
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace TrackerService.Telemetry;
+
+/// <summary>
+/// Owns every telemetry name of the service: the <see cref="ActivitySource"/>, the <see cref="Meter"/>
+/// and its instruments. Nobody else spells them.
+/// </summary>
+internal sealed class TrackerTelemetry : IDisposable
+{
+    public const string Name = "TrackerService";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _accepted;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _stored;
+    private readonly Counter<long> _dropped;
+    private readonly Histogram<double> _batchDuration;
+
+    public TrackerTelemetry(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(Name);
+        _accepted = _meter.CreateCounter<long>("tracker.events.accepted", "{event}", "Events answered 202 and queued.");
+        _rejected = _meter.CreateCounter<long>("tracker.events.rejected", "{event}", "Events refused, by reason.");
+        _stored = _meter.CreateCounter<long>("tracker.events.stored", "{event}", "Events newly written to the store.");
+        _dropped = _meter.CreateCounter<long>("tracker.events.dropped", "{event}", "Accepted events the service failed to store.");
+        _batchDuration = _meter.CreateHistogram<double>("tracker.batch.duration", "s", "Time to write one batch to the store, retries included.");
+    }
+
+    public static ActivitySource ActivitySource { get; } = new(Name);
+
+    /// <summary>Publishes the queue's depth and capacity, read when metrics are collected.</summary>
+    public void ObserveQueue(Func<int> depth, int capacity)
+    {
+        _meter.CreateObservableUpDownCounter("tracker.queue.depth", () => depth(), "{event}", "Events waiting in the queue.");
+        _meter.CreateObservableUpDownCounter("tracker.queue.capacity", () => capacity, "{event}", "Most events the queue holds.");
+    }
+
+    public void Accepted(int count) => _accepted.Add(count);
+
+    /// <param name="reason">One of the <c>Reason*</c> constants.</param>
+    public void Rejected(int count, string reason) => _rejected.Add(count, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Stored(int count) => _stored.Add(count);
+
+    public void Dropped(int count) => _dropped.Add(count);
+
+    public void BatchWritten(TimeSpan duration) => _batchDuration.Record(duration.TotalSeconds);
+
+    public void Dispose() => _meter.Dispose();
+
+    public const string ReasonInvalid = "invalid";
+    public const string ReasonMalformed = "malformed";
+    public const string ReasonTooLarge = "too_large";
+    public const string ReasonUnsupportedMediaType = "unsupported_media_type";
+    public const string ReasonQueueFull = "queue_full";
+    public const string ReasonShuttingDown = "shutting_down";
+}
