@@ -31,7 +31,11 @@ internal sealed class EventBatchParser(ApiOptions limits, TimeProvider time)
             switch (reader.TokenType)
             {
                 case JsonTokenType.StartObject:
-                    ParseOne(body, ref reader, 0, receivedAt, events, errors);
+                    if (ParseOne(body, ref reader, 0, receivedAt, events, errors) is { } tooLargeOne)
+                    {
+                        return tooLargeOne;
+                    }
+
                     break;
                 case JsonTokenType.StartArray:
                     var index = 0;
@@ -44,8 +48,7 @@ internal sealed class EventBatchParser(ApiOptions limits, TimeProvider time)
 
                         if (reader.TokenType == JsonTokenType.StartObject)
                         {
-                            var tooLarge = ParseOne(body, ref reader, index, receivedAt, events, errors);
-                            if (tooLarge is not null)
+                            if (ParseOne(body, ref reader, index, receivedAt, events, errors) is { } tooLarge)
                             {
                                 return tooLarge;
                             }

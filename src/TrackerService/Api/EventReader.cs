@@ -9,6 +9,9 @@ internal static class EventReader
     /// <summary>Longest id (userId, anonymousId, messageId) or event name, in characters.</summary>
     public const int MaxIdLength = 200;
 
+    // Invalid bytes are refused, not silently replaced with U+FFFD in what is stored.
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static readonly JsonReaderOptions EventOptions = new() { MaxDepth = EventBatchParser.MaxEventDepth };
 
     /// <summary>Reads the event in <paramref name="json"/>; problems are added to <paramref name="errors"/>.</summary>
@@ -62,7 +65,8 @@ internal static class EventReader
             return null;
         }
 
-        if (type == EventType.Track && name is null && !HasError(errors, errorsBefore, "event"))
+        // An unknown type is reported as such; it is not taken for a track event missing its name.
+        if (type == EventType.Track && name is null && !HasError(errors, errorsBefore, "event") && !HasError(errors, errorsBefore, "type"))
         {
             errors.Add(new EventError(index, "event", "Required for a track event."));
         }
@@ -100,7 +104,17 @@ internal static class EventReader
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                return reader.GetString();
+                try
+                {
+                    return reader.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    // Invalid UTF-8 or a lone surrogate escape: the text can't be represented faithfully.
+                    errors.Add(new EventError(index, field, "Must be valid UTF-8 text."));
+                    return null;
+                }
+
             case JsonTokenType.Null:
                 return null;
             default:
@@ -159,7 +173,16 @@ internal static class EventReader
             case JsonTokenType.StartObject:
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
-                return Encoding.UTF8.GetString(json[start..(int)reader.BytesConsumed]);
+                try
+                {
+                    return StrictUtf8.GetString(json[start..(int)reader.BytesConsumed]);
+                }
+                catch (DecoderFallbackException)
+                {
+                    errors.Add(new EventError(index, field, "Must be valid UTF-8 text."));
+                    return null;
+                }
+
             case JsonTokenType.Null:
                 return null;
             default:

@@ -47,8 +47,6 @@ internal static class TrackerServiceExtensions
 
     public static WebApplication MapTrackerEndpoints(this WebApplication app)
     {
-        var queue = app.Services.GetRequiredService<EventQueue>();
-        app.Services.GetRequiredService<TrackerTelemetry>().ObserveQueue(() => queue.Count, queue.Capacity);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapEventsApi();

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -18,14 +18,23 @@ internal sealed partial class AdminListener(
 {
     private WebApplication? _app;
 
+    private readonly List<ListenOptions> _endpoints = [];
+
     /// <summary>The addresses the listener is bound to (with the real port when port 0 was asked for).</summary>
-    public IReadOnlyCollection<string> Addresses =>
-        _app?.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+    public IReadOnlyCollection<string> Addresses => [.. _endpoints.Select(e => $"http://{e.IPEndPoint}")];
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().UseUrls(options.Value.AdminUrl);
+        var address = BindingAddress.Parse(options.Value.AdminUrl);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            // Endpoints are configured here, not with URLs, so that the bound port (when 0 was asked for) can be read back.
+            var ip = address.Host == "localhost" ? IPAddress.Loopback
+                : IPAddress.TryParse(address.Host.Trim('[', ']'), out var parsed) ? parsed
+                : IPAddress.Any; // "*", "+" and host names mean every interface, as in Kestrel's own URLs
+            kestrel.Listen(ip, address.Port, listen => _endpoints.Add(listen));
+        });
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(services.GetRequiredService<ILoggerFactory>());
         builder.Services.AddSingleton(services.GetRequiredService<HealthCheckService>());

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using TrackerService.Api;
+using TrackerService.Telemetry;
 
 namespace TrackerService.Pipeline;
 
@@ -33,11 +34,12 @@ internal sealed class EventQueue
     private int _count;
     private bool _closed;
 
-    public EventQueue(IOptions<QueueOptions> options, TimeProvider time)
+    public EventQueue(IOptions<QueueOptions> options, TimeProvider time, TrackerTelemetry? telemetry = null)
     {
         Capacity = options.Value.Capacity;
         _enqueueTimeout = options.Value.EnqueueTimeout;
         _time = time;
+        telemetry?.ObserveQueue(() => Count, Capacity);
     }
 
     /// <summary>Most events the queue holds.</summary>

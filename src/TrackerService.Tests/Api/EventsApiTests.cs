@@ -1,0 +1,249 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using TrackerService.Tests.Infrastructure;
+
+namespace TrackerService.Tests.Api;
+
+/// <summary><c>POST /events</c> through the whole service, read back from a real SQLite file.</summary>
+public sealed class EventsApiTests : IDisposable
+{
+    private readonly TrackerApplication _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task StoresASingleEventWithEveryField()
+    {
+        // Given a client and an event with every contract field
+        using var client = _app.CreateClient();
+        const string body = """
+            {"type":"page","event":"Viewed","userId":"u-1","anonymousId":"a-1","messageId":"m-every-field",
+             "timestamp":"2026-01-31T12:00:00.000+02:00","sentAt":"2026-01-31T10:00:01Z",
+             "properties":{"path":"/x","n":[1,2]},"traits":{"plan":"pro"},"context":{"ip":"127.0.0.1"},
+             "receivedAt":"1999-01-01T00:00:00Z","unknown":{"a":1}}
+            """;
+
+        // When it is posted
+        using var response = await client.PostAsync("/events", Events.Raw(body));
+
+        // Then it is accepted and stored as sent, with the server's receivedAt
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+        await _app.WaitForStoredAsync(1);
+        await using var connection = new SqliteConnection($"Data Source={_app.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context FROM events WHERE message_id = 'm-every-field'";
+        await using var row = await command.ExecuteReaderAsync();
+        Assert.True(await row.ReadAsync());
+        Assert.Equal("page", row.GetString(0));
+        Assert.Equal("Viewed", row.GetString(1));
+        Assert.Equal("u-1", row.GetString(2));
+        Assert.Equal("a-1", row.GetString(3));
+        Assert.Equal("2026-01-31T10:00:00.0000000Z", row.GetString(4));
+        Assert.Equal("2026-01-31T10:00:01.0000000Z", row.GetString(5));
+        Assert.True(DateTimeOffset.Parse(row.GetString(6), System.Globalization.CultureInfo.InvariantCulture) > DateTimeOffset.UtcNow.AddMinutes(-5));
+        Assert.Equal("""{"path":"/x","n":[1,2]}""", row.GetString(7));
+        Assert.Equal("""{"plan":"pro"}""", row.GetString(8));
+        Assert.Equal("""{"ip":"127.0.0.1"}""", row.GetString(9));
+    }
+
+    [Fact]
+    public async Task StoresEveryEventOfManyBatches()
+    {
+        // Given 20 requests of 100 events each
+        using var client = _app.CreateClient();
+
+        // When they are posted concurrently
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(r => client.PostAsync("/events", Events.Json(Events.Batch(100, $"r{r}")))));
+
+        // Then all are accepted and all 2,000 are stored
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        await _app.WaitForStoredAsync(2_000);
+    }
+
+    [Fact]
+    public async Task AssignsAMessageIdWhenTheClientSendsNone()
+    {
+        using var client = _app.CreateClient();
+
+        using var response = await client.PostAsync("/events", Events.Json(new[] { Events.Track(), Events.Track() }));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await _app.WaitForStoredAsync(2);
+        Assert.Equal(2, await _app.CountStoredAsync("length(message_id) = 36"));
+    }
+
+    [Fact]
+    public async Task StoresARepeatedMessageIdOnce()
+    {
+        // Given an event already stored
+        using var client = _app.CreateClient();
+        (await client.PostAsync("/events", Events.Json(Events.Track("dup-1")))).EnsureSuccessStatusCode();
+        await _app.WaitForStoredAsync(1);
+
+        // When the same messageId is posted again, once alone and once twice in one batch
+        (await client.PostAsync("/events", Events.Json(Events.Track("dup-1")))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Events.Json(new[] { Events.Track("dup-1"), Events.Track("dup-1"), Events.Track("other") }))).EnsureSuccessStatusCode();
+
+        // Then it is stored once (the marker "other" proves the later requests were processed)
+        await _app.WaitForStoredAsync(2);
+        Assert.Equal(1, await _app.CountStoredAsync("message_id = 'dup-1'"));
+    }
+
+    [Fact]
+    public async Task AcceptsTextPlainAsSentByBeacons()
+    {
+        using var client = _app.CreateClient();
+
+        using var response = await client.PostAsync("/events", Events.Raw("""{"event":"Left","anonymousId":"a"}""", "text/plain"));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await _app.WaitForStoredAsync(1);
+    }
+
+    [Fact]
+    public async Task AcceptsAGzipBody()
+    {
+        using var client = _app.CreateClient();
+        using var content = new ByteArrayContent(Gzip(JsonSerializer.Serialize(Events.Batch(50, "gz"))));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+
+        using var response = await client.PostAsync("/events", content);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await _app.WaitForStoredAsync(50);
+    }
+
+    public static TheoryData<string, string> InvalidBodies => new()
+    {
+        { """[{"event":"ok","userId":"u"},{"event":"no-user"}]""", "[1].userId" },
+        { """[{"userId":"u"}]""", "[0].event" },
+        { """[{"event":"x","userId":"u","type":"purchase"}]""", "[0].type" },
+        { """[{"event":"x","userId":"u","properties":[1]}]""", "[0].properties" },
+        { """[{"event":"x","userId":"u","timestamp":"yesterday"}]""", "[0].timestamp" },
+        { $$"""[{"event":"x","userId":"{{new string('u', 201)}}"}]""", "[0].userId" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidBodies))]
+    public async Task RejectsAnInvalidBatchNamingTheEventAndStoresNothing(string body, string errorKey)
+    {
+        using var client = _app.CreateClient();
+
+        using var response = await client.PostAsync("/events", Events.Raw(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(errorKey, out _), $"no error for {errorKey}: {problem}");
+        await AssertNothingStoredBeforeAMarkerAsync(client);
+    }
+
+    public static TheoryData<string, HttpStatusCode> RefusedBodies => new()
+    {
+        { "{not json", HttpStatusCode.BadRequest },
+        { "", HttpStatusCode.BadRequest },
+        { "[]", HttpStatusCode.BadRequest },
+        { "\"a string\"", HttpStatusCode.BadRequest },
+        { JsonSerializer.Serialize(Events.Batch(501, "big")), HttpStatusCode.RequestEntityTooLarge },
+        { JsonSerializer.Serialize(new { @event = "x", userId = "u", properties = new { blob = new string('x', 33 * 1024) } }), HttpStatusCode.RequestEntityTooLarge },
+        { "[" + string.Join(',', Enumerable.Repeat(JsonSerializer.Serialize(new { @event = "x", userId = "u", properties = new { blob = new string('x', 30 * 1024) } }), 20)) + "]", HttpStatusCode.RequestEntityTooLarge },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedBodies))]
+    public async Task RefusesABadBodyWithProblemDetailsAndStoresNothing(string body, HttpStatusCode status)
+    {
+        using var client = _app.CreateClient();
+
+        using var response = await client.PostAsync("/events", Events.Raw(body));
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.False(string.IsNullOrEmpty((await ReadProblemAsync(response)).GetProperty("detail").GetString()));
+        await AssertNothingStoredBeforeAMarkerAsync(client);
+    }
+
+    [Fact]
+    public async Task RefusesAGzipBodyThatInflatesBeyondTheLimit()
+    {
+        // Given 600 KiB of JSON that compresses to a few KiB
+        using var client = _app.CreateClient();
+        var json = JsonSerializer.Serialize(new { @event = "x", userId = "u", properties = new { blob = new string('x', 600 * 1024) } });
+        using var content = new ByteArrayContent(Gzip(json));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+
+        using var response = await client.PostAsync("/events", content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        await ReadProblemAsync(response);
+        await AssertNothingStoredBeforeAMarkerAsync(client);
+    }
+
+    [Theory]
+    [InlineData("application/xml", null)]
+    [InlineData("multipart/form-data", null)]
+    [InlineData("application/json", "br")]
+    public async Task RefusesAnUnsupportedMediaTypeOrEncoding(string mediaType, string? encoding)
+    {
+        using var client = _app.CreateClient();
+        using var content = Events.Raw("""{"event":"x","userId":"u"}""", mediaType);
+        if (encoding is not null)
+        {
+            content.Headers.ContentEncoding.Add(encoding);
+        }
+
+        using var response = await client.PostAsync("/events", content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        await ReadProblemAsync(response);
+        await AssertNothingStoredBeforeAMarkerAsync(client);
+    }
+
+    [Fact]
+    public async Task RefusesABodyWithoutContentType()
+    {
+        using var client = _app.CreateClient();
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"event":"x","userId":"u"}"""));
+
+        using var response = await client.PostAsync("/events", content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        await AssertNothingStoredBeforeAMarkerAsync(client);
+    }
+
+    internal static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((int)response.StatusCode, problem.GetProperty("status").GetInt32());
+        return problem;
+    }
+
+    /// <summary>
+    /// Proves a refused request stored nothing: a marker event posted after it is stored, and it is the only row.
+    /// </summary>
+    private async Task AssertNothingStoredBeforeAMarkerAsync(HttpClient client)
+    {
+        (await client.PostAsync("/events", Events.Json(Events.Track("marker")))).EnsureSuccessStatusCode();
+        await _app.WaitForStoredAsync(1);
+        Assert.Equal(1, await _app.CountStoredAsync("message_id = 'marker'"));
+    }
+
+    private static byte[] Gzip(string text)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        }
+
+        return output.ToArray();
+    }
+}

@@ -1,0 +1,308 @@
+using System.IO.Compression;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using TrackerService.Api;
+
+namespace TrackerService.Tests.Api;
+
+public sealed class RequestBodyTests
+{
+    private const int Limit = 4096;
+
+    private static readonly byte[] Json = Encoding.UTF8.GetBytes("""{"userId":"u1","event":"e"}""");
+
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("Application/JSON")]
+    [InlineData("text/plain")]
+    [InlineData("text/plain;charset=UTF-8")]
+    [InlineData("text/plain; charset=utf8")]
+    public async Task ReadsBodyOfSupportedContentType(string contentType)
+    {
+        // Given
+        var request = Request(Json, contentType);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.Read, body.Status);
+        Assert.Equal(Json, body.Json.ToArray());
+        Assert.Null(body.Detail);
+    }
+
+    [Theory]
+    [InlineData("application/xml")]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("text/plain;charset=latin1")]
+    [InlineData("application/json; charset=iso-8859-1")]
+    [InlineData("text/html")]
+    [InlineData("multipart/form-data; boundary=x")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task RefusesUnsupportedContentType(string? contentType)
+    {
+        // Given
+        var request = Request(Json, contentType);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.UnsupportedMediaType, body.Status);
+        Assert.Contains("Content-Type", body.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, body.Length);
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("deflate")]
+    [InlineData("zstd")]
+    public async Task RefusesUnsupportedContentEncoding(string encoding)
+    {
+        // Given
+        var request = Request(Json, contentEncoding: encoding);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.UnsupportedMediaType, body.Status);
+        Assert.Contains(encoding, body.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadsIdentityEncodedBodyAsIs()
+    {
+        var request = Request(Json, contentEncoding: "identity");
+
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        Assert.Equal(RequestBodyStatus.Read, body.Status);
+        Assert.Equal(Json, body.Json.ToArray());
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("GZIP")]
+    public async Task InflatesGzipBody(string encoding)
+    {
+        // Given a gzip body whose JSON is larger than the gzip buffer's first rent
+        var json = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Range(0, 2000).Select(i => $$"""{"userId":"u{{i}}","event":"e"}""")) + "]");
+        var compressed = Gzip(json);
+        var request = Request(compressed, contentEncoding: encoding);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, 512 * 1024, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.Read, body.Status);
+        Assert.Equal(json.Length, body.Length);
+        Assert.Equal(json, body.Json.ToArray());
+    }
+
+    [Fact]
+    public async Task ReadsGzipBodyThatInflatesToExactlyTheLimit()
+    {
+        var json = Bytes(Limit);
+        var request = Request(Gzip(json), contentEncoding: "gzip");
+
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        Assert.Equal(RequestBodyStatus.Read, body.Status);
+        Assert.Equal(json, body.Json.ToArray());
+    }
+
+    [Fact]
+    public async Task RefusesGzipBodyThatInflatesBeyondTheLimit()
+    {
+        // Given a tiny gzip body that inflates to 1 MiB
+        var compressed = Gzip(new byte[1024 * 1024]);
+        Assert.True(compressed.Length < Limit, $"the compressed body ({compressed.Length} bytes) must itself be under the limit");
+        var request = Request(compressed, contentEncoding: "gzip");
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.TooLarge, body.Status);
+        Assert.Equal(0, body.Length);
+    }
+
+    [Fact]
+    public async Task RefusesGzipBodyThatInflatesOneByteBeyondTheLimit()
+    {
+        var request = Request(Gzip(Bytes(Limit + 1)), contentEncoding: "gzip");
+
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        Assert.Equal(RequestBodyStatus.TooLarge, body.Status);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x7b, 0x7d })]
+    [InlineData(new byte[] { 0x1f, 0x8b, 0x08, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff })]
+    public async Task RefusesInvalidGzipAsBadEncoding(byte[] notGzip)
+    {
+        var request = Request(notGzip, contentEncoding: "gzip");
+
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        Assert.Equal(RequestBodyStatus.BadEncoding, body.Status);
+        Assert.Equal(0, body.Length);
+    }
+
+    [Fact]
+    public async Task RefusesBodyWhoseContentLengthIsOverTheLimitWithoutReadingIt()
+    {
+        // Given a request that declares one byte more than the limit
+        var request = Request(Bytes(Limit + 1), contentLength: Limit + 1);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.TooLarge, body.Status);
+        Assert.Equal(0, request.Body.Position);
+    }
+
+    [Fact]
+    public async Task RefusesBodyOverTheLimitWithoutContentLength()
+    {
+        // Given a chunked request (no Content-Length) one byte over the limit
+        var request = Request(Bytes(Limit + 1), contentLength: null);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.TooLarge, body.Status);
+        Assert.Equal(0, body.Length);
+    }
+
+    [Fact]
+    public async Task RefusesBodyLongerThanItsContentLengthClaims()
+    {
+        // Given a request that understates its length
+        var request = Request(Bytes(Limit * 2), contentLength: 10);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.TooLarge, body.Status);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ReadsBodyOfExactlyTheLimit(bool withContentLength)
+    {
+        // Given
+        var json = Bytes(Limit);
+        var request = Request(json, contentLength: withContentLength ? json.Length : null);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.Read, body.Status);
+        Assert.Equal(Limit, body.Length);
+        Assert.Equal(json, body.Json.ToArray());
+    }
+
+    [Fact]
+    public async Task ReadsBodyFarLargerThanTheFirstBufferWithoutContentLength()
+    {
+        // Given a 300 KB body with no Content-Length, so the buffer starts small and must grow
+        var json = Bytes(300_000);
+        var request = Request(json, contentLength: null);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, 512 * 1024, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.Read, body.Status);
+        Assert.Equal(json, body.Json.ToArray());
+    }
+
+    [Fact]
+    public async Task ReadsBodyDeliveredInSmallPieces()
+    {
+        // Given a body that arrives a few bytes per read, as from a slow network
+        var json = Bytes(Limit);
+        var request = Request(json, contentLength: null);
+        request.Body = new TricklingStream(json, 7);
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then
+        Assert.Equal(RequestBodyStatus.Read, body.Status);
+        Assert.Equal(json, body.Json.ToArray());
+    }
+
+    [Fact]
+    public async Task ReadsEmptyBodyAsZeroBytes()
+    {
+        var request = Request([], contentLength: 0);
+
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        Assert.Equal(RequestBodyStatus.Read, body.Status);
+        Assert.Equal(0, body.Length);
+        Assert.True(body.Json.IsEmpty);
+    }
+
+    private static HttpRequest Request(
+        byte[] body, string? contentType = "application/json", string? contentEncoding = null, long? contentLength = -1)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = HttpMethods.Post;
+        context.Request.ContentType = contentType;
+        context.Request.ContentLength = contentLength == -1 ? body.Length : contentLength;
+        if (contentEncoding is not null)
+        {
+            context.Request.Headers.ContentEncoding = contentEncoding;
+        }
+
+        context.Request.Body = new MemoryStream(body);
+        return context.Request;
+    }
+
+    /// <summary>JSON-ish bytes (a string of 'x' in quotes) of exactly <paramref name="length"/> bytes.</summary>
+    private static byte[] Bytes(int length)
+    {
+        var bytes = new byte[length];
+        bytes.AsSpan().Fill((byte)'x');
+        bytes[0] = (byte)'"';
+        bytes[^1] = (byte)'"';
+        return bytes;
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize))
+        {
+            gzip.Write(data);
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary>A read-only stream that returns at most a few bytes per read.</summary>
+    private sealed class TricklingStream(byte[] data, int piece) : MemoryStream(data, writable: false)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, piece));
+
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, piece)]);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, piece)], cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            base.ReadAsync(buffer, offset, Math.Min(count, piece), cancellationToken);
+    }
+}

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
+using TrackerService.Hosting;
+
+namespace TrackerService.Tests.Hosting;
+
+/// <summary>An invalid setting stops the service at start with a message naming the key and the value.</summary>
+public sealed class OptionsValidationTests
+{
+    [Theory]
+    [InlineData("Tracker:Queue:Capacity", "0", "Tracker:Queue:Capacity = '0'")]
+    [InlineData("Tracker:Queue:EnqueueTimeout", "-00:00:01", "Tracker:Queue:EnqueueTimeout = '-00:00:01'")]
+    [InlineData("Tracker:Delivery:Consumers", "0", "Tracker:Delivery:Consumers = '0'")]
+    [InlineData("Tracker:Delivery:BatchSize", "-5", "Tracker:Delivery:BatchSize = '-5'")]
+    [InlineData("Tracker:Delivery:FlushInterval", "00:00:00", "Tracker:Delivery:FlushInterval = '00:00:00'")]
+    [InlineData("Tracker:Api:MaxBodyBytes", "10", "Tracker:Api:MaxBodyBytes = '10'")]
+    [InlineData("Tracker:Api:MaxBatchEvents", "200000", "Tracker:Api:MaxBatchEvents = '200000'")]
+    [InlineData("Tracker:Sink:AttemptTimeout", "00:00:00", "Tracker:Sink:AttemptTimeout = '00:00:00'")]
+    [InlineData("Tracker:AdminUrl", "ftp://x", "Tracker:AdminUrl = 'ftp://x'")]
+    public async Task RefusesToStartWithAnInvalidSetting(string key, string value, string expected)
+    {
+        await using var app = Build(new() { [key] = value });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RefusesAQueueSmallerThanOneRequest()
+    {
+        await using var app = Build(new() { ["Tracker:Queue:Capacity"] = "100", ["Tracker:Api:MaxBatchEvents"] = "500" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Tracker:Queue:Capacity = '100'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxBatchEvents (500)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartsWithTheDefaults()
+    {
+        await using var app = Build([]);
+
+        await app.StartAsync();
+
+        await app.StopAsync();
+    }
+
+    /// <summary>The service's real wiring with the given settings, a free admin port and a throw-away store.</summary>
+    private static WebApplication Build(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["Tracker:AdminUrl"] = "http://127.0.0.1:0",
+            ["ConnectionStrings:Sqlite"] = "Data Source=file:options-tests?mode=memory&cache=shared",
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddTracker();
+        var app = builder.Build();
+        app.MapTrackerEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,89 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TrackerService.Tests.Infrastructure;
+
+/// <summary>
+/// The real service in memory (TestServer for the public API, a real admin listener on a free port),
+/// storing into its own SQLite file in a temporary folder.
+/// </summary>
+internal sealed class TrackerApplication : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
+
+    public TrackerApplication(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        Folder = Directory.CreateTempSubdirectory("tracker-tests-").FullName;
+        DatabasePath = Path.Combine(Folder, "data", "events.db");
+        _settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Sqlite"] = $"Data Source={DatabasePath}",
+            ["Tracker:AdminUrl"] = "http://127.0.0.1:0",
+            ["Tracker:Delivery:FlushInterval"] = "00:00:00.020",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            _settings[key] = value;
+        }
+
+        _services = services;
+    }
+
+    public string Folder { get; }
+
+    public string DatabasePath { get; }
+
+    /// <summary>Rows in the store, read on a connection of its own.</summary>
+    public async Task<long> CountStoredAsync(string where = "1 = 1")
+    {
+        if (!File.Exists(DatabasePath))
+        {
+            return 0;
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM events WHERE {where}";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Waits until the store holds <paramref name="expected"/> rows, and fails if it does not within the timeout.</summary>
+    public async Task WaitForStoredAsync(long expected, TimeSpan? timeout = null)
+    {
+        long last = -1;
+        var stored = await Eventually.TrueAsync(async () => (last = await CountStoredAsync()) == expected, timeout ?? TimeSpan.FromSeconds(10));
+        Assert.True(stored, $"Expected {expected} stored events, found {last}.");
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless; failing the test for it would not be.
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using TrackerService.Sinks;
+using TrackerService.Tests.Api;
+using TrackerService.Tests.Infrastructure;
+
+namespace TrackerService.Tests.Pipeline;
+
+/// <summary>A full queue pushes back on clients with 503 and Retry-After, and takes nothing from them.</summary>
+public sealed class BackpressureTests
+{
+    [Fact]
+    public async Task AnswersServiceUnavailableWhenTheQueueStaysFull()
+    {
+        // Given a queue of 2 events and a sink that holds the consumer's first batch
+        var sink = new GatedSink();
+        using var app = new TrackerApplication(
+            new()
+            {
+                ["Tracker:Queue:Capacity"] = "2",
+                ["Tracker:Queue:EnqueueTimeout"] = "00:00:00.050",
+                ["Tracker:Api:MaxBatchEvents"] = "2",
+                ["Tracker:Delivery:Consumers"] = "1",
+                ["Tracker:Delivery:BatchSize"] = "1",
+            },
+            services => services.AddSingleton<IEventSink>(sink));
+        using var client = app.CreateClient();
+        (await client.PostAsync("/events", Events.Json(Events.Track("in-flight")))).EnsureSuccessStatusCode();
+        await sink.FirstWrite.WaitAsync(TimeSpan.FromSeconds(10));
+        (await client.PostAsync("/events", Events.Json(new[] { Events.Track("queued-1"), Events.Track("queued-2") }))).EnsureSuccessStatusCode();
+
+        // When one more event is posted
+        using var refused = await client.PostAsync("/events", Events.Json(Events.Track("refused")));
+
+        // Then it is refused with problem details and Retry-After, and never stored
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        await EventsApiTests.ReadProblemAsync(refused);
+        sink.Open();
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(sink.Stored.Count == 3), TimeSpan.FromSeconds(10)));
+        Assert.Equal(["in-flight", "queued-1", "queued-2"], sink.Stored.Keys.Order());
+    }
+}
