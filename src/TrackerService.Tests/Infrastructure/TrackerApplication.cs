@@ -24,6 +24,7 @@ internal sealed class TrackerApplication : WebApplicationFactory<Program>
             ["ConnectionStrings:Sqlite"] = $"Data Source={DatabasePath}",
             ["Tracker:AdminUrl"] = "http://127.0.0.1:0",
             ["Tracker:Delivery:FlushInterval"] = "00:00:00.020",
+            ["Tracker:Spill:Directory"] = Path.Combine(Folder, "data", "spill"),
         };
         foreach (var (key, value) in settings ?? [])
         {

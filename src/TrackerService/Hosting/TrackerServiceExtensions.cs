@@ -4,6 +4,7 @@ using TrackerService.Api;
 using TrackerService.Lifecycle;
 using TrackerService.Pipeline;
 using TrackerService.Sinks;
+using TrackerService.Spill;
 using TrackerService.Telemetry;
 
 namespace TrackerService.Hosting;
@@ -27,21 +28,30 @@ internal static class TrackerServiceExtensions
         services.AddOptionsWithValidateOnStart<DeliveryOptions, DeliveryOptionsValidator>().BindConfiguration(DeliveryOptions.Section);
         services.AddOptionsWithValidateOnStart<SinkOptions, SinkOptionsValidator>().BindConfiguration(SinkOptions.Section);
         services.AddOptionsWithValidateOnStart<AdminOptions, AdminOptionsValidator>().BindConfiguration(AdminOptions.Section);
+        services.AddOptionsWithValidateOnStart<ShutdownOptions, ShutdownOptionsValidator>().BindConfiguration(ShutdownOptions.Section);
+        services.AddOptionsWithValidateOnStart<SpillOptions, SpillOptionsValidator>().BindConfiguration(SpillOptions.Section);
+
+        // The host must never cut the drain short: its own timeout sits above the shutdown budget,
+        // which the coordinator enforces itself.
+        services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
+            host.ShutdownTimeout = shutdown.Value.Timeout + TimeSpan.FromSeconds(5));
 
         services.AddSingleton(sp => new EventBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EventQueue>();
         services.AddSingleton<IEventSink, SqliteEventSink>();
+        services.AddSingleton<ResilientEventSink>();
+        services.AddSingleton<SpillStore>();
         services.AddResiliencePipeline(SinkResilience.PipelineName, (pipeline, context) =>
             SinkResilience.Configure(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value));
 
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("lifecycle", tags: [ReadinessHealthCheck.Tag]);
 
-        // Hosted services stop in reverse order, after the web server: the admin listener last of all,
-        // the consumers after intake is closed.
-        services.AddSingleton<AdminListener>();
-        services.AddHostedService(sp => sp.GetRequiredService<AdminListener>());
-        services.AddHostedService<DeliveryService>();
-        services.AddHostedService<IntakeCloser>();
+        // Hosted services start in this order, before the web server, and stop in reverse, after it:
+        // the admin listener is up before anything else and answers until the very end.
+        AddHostedSingleton<AdminListener>(services);
+        AddHostedSingleton<DeliveryService>(services);
+        AddHostedSingleton<SpillReplayService>(services);
+        services.AddHostedService<ShutdownCoordinator>();
         return builder;
     }
 
@@ -51,6 +61,14 @@ internal static class TrackerServiceExtensions
         app.UseStatusCodePages();
         app.MapEventsApi();
         return app;
+    }
+
+    /// <summary>A hosted service that other components (and tests) can also resolve as itself.</summary>
+    private static void AddHostedSingleton<T>(IServiceCollection services)
+        where T : class, IHostedService
+    {
+        services.AddSingleton<T>();
+        services.AddHostedService(sp => sp.GetRequiredService<T>());
     }
 
     private static void UseDefaultUrlWhenNoneIsConfigured(WebApplicationBuilder builder)

@@ -1,26 +1,25 @@
 using Microsoft.Extensions.Options;
-using Polly;
-using Polly.Registry;
 using TrackerService.Api;
 using TrackerService.Sinks;
+using TrackerService.Spill;
 using TrackerService.Telemetry;
 
 namespace TrackerService.Pipeline;
 
 /// <summary>
 /// The consumers: a fixed number of long-lived loops that batch events off the queue and write them to
-/// the sink through the resilience pipeline. Started and awaited by the host, so nothing outlives shutdown.
+/// the store. Started and awaited by the host, so nothing outlives shutdown.
 /// </summary>
 /// <remarks>
-/// This is a plain <see cref="IHostedService"/>, not a <c>BackgroundService</c>: in .NET 10 a background
-/// service's <c>ExecuteAsync</c> may never run if stopping begins first, and the final drain must happen
-/// whatever the timing. Consumers end when the ingress side has completed the queue and they have read it
-/// to the end; <see cref="StopAsync"/> waits for that, and when the host's token fires, cancels the sink calls.
+/// A plain <see cref="IHostedService"/>, not a <c>BackgroundService</c>: in .NET 10 a background service's
+/// <c>ExecuteAsync</c> may never run if stopping begins first, and the final drain must happen whatever the
+/// timing. The drain is <see cref="DrainAsync"/>, driven by the shutdown coordinator once intake is closed;
+/// <see cref="StopAsync"/> runs it too, in case nothing else did.
 /// </remarks>
 internal sealed partial class DeliveryService(
     EventQueue queue,
-    IEventSink sink,
-    ResiliencePipelineProvider<string> pipelines,
+    ResilientEventSink sink,
+    SpillStore spill,
     IOptions<DeliveryOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -28,32 +27,79 @@ internal sealed partial class DeliveryService(
     ILogger<DeliveryService> logger) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _abort = new();
-    private readonly ResiliencePipeline _pipeline = pipelines.GetPipeline(SinkResilience.PipelineName);
+    private readonly Lock _lock = new();
+    private readonly List<TrackedEvent> _unconfirmed = [];
     private Task[] _consumers = [];
+    private Task<DrainResult>? _drain;
+    private long _delivered;
+    private int _inFlight;
+
+    /// <summary>Events in batches being written and not yet confirmed by the store.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var o = options.Value;
-        _consumers = [.. Enumerable.Range(0, o.Consumers).Select(id => Task.Run(() => ConsumeAsync(id, o)))];
+        _consumers = [.. Enumerable.Range(0, o.Consumers).Select(id => Task.Run(() => ConsumeAsync(id, o), CancellationToken.None))];
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        var consumers = Task.WhenAll(_consumers);
-        try
+        queue.CompleteWriter(); // normally done already, by the ingress side, once the server stopped
+        return DrainAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits for the consumers to deliver everything queued (the queue's writer must be completed). When
+    /// <paramref name="deadline"/> fires first, cuts the sink calls short and writes everything still queued
+    /// or unconfirmed to the spill. Runs once; later calls get the same result.
+    /// </summary>
+    public Task<DrainResult> DrainAsync(CancellationToken deadline)
+    {
+        lock (_lock)
         {
-            await consumers.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The host's deadline came first: cut the sink calls short and let the consumers account for what they hold.
-            await _abort.CancelAsync().ConfigureAwait(false);
-            await consumers.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return _drain ??= RunDrainAsync(deadline);
         }
     }
 
     public void Dispose() => _abort.Dispose();
+
+    private async Task<DrainResult> RunDrainAsync(CancellationToken deadline)
+    {
+        var deliveredBefore = Interlocked.Read(ref _delivered);
+        var consumers = Task.WhenAll(_consumers);
+        var deadlineReached = false;
+        try
+        {
+            await consumers.WaitAsync(deadline).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            // Stop waiting: cancel the sink calls; each consumer hands back what it held, unconfirmed.
+            deadlineReached = true;
+            await _abort.CancelAsync().ConfigureAwait(false);
+            await consumers.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        // Whatever is left: batches the store did not confirm, and (after the deadline or a consumer
+        // failure) events never taken off the queue. The queue's writer is completed, so this ends.
+        List<TrackedEvent> left;
+        lock (_lock)
+        {
+            left = [.. _unconfirmed];
+            _unconfirmed.Clear();
+        }
+
+        while (queue.TryRead(out var events))
+        {
+            left.AddRange(events);
+        }
+
+        await spill.WriteAsync(left, CancellationToken.None).ConfigureAwait(false);
+        telemetry.Spilled(left.Count);
+        return new DrainResult(Interlocked.Read(ref _delivered) - deliveredBefore, left.Count, deadlineReached);
+    }
 
     private async Task ConsumeAsync(int id, DeliveryOptions o)
     {
@@ -63,44 +109,37 @@ internal sealed partial class DeliveryService(
         {
             while (await batcher.FillAsync(batch, _abort.Token).ConfigureAwait(false))
             {
-                await DeliverAsync(batch).ConfigureAwait(false);
-                batch.Clear();
+                Interlocked.Add(ref _inFlight, batch.Count);
+                await sink.WriteAsync(batch, _abort.Token).ConfigureAwait(false);
+                Interlocked.Add(ref _delivered, batch.Count);
+                Interlocked.Add(ref _inFlight, -batch.Count);
+                batch.Clear(); // not before the counts: a batch in hand is either confirmed or handed back
             }
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            // Aborted at the deadline: whatever this consumer still held was not stored.
-            var lost = batch.Count + batcher.Pending.Length;
-            telemetry.Dropped(lost);
-            LogAbandoned(logger, id, lost);
+            // The shutdown deadline: hand back what this consumer held, for the spill.
+            HandBack(batch, batcher);
         }
         catch (Exception ex)
         {
-            // A consumer that dies would leave events unread: stop the whole host so the orchestrator restarts it.
+            // A consumer that dies would leave events unread: keep what it held and stop the whole host
+            // through the same drain-and-spill path, with a failure exit code so the orchestrator restarts it.
+            HandBack(batch, batcher);
             LogConsumerFailed(logger, ex, id);
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
     }
 
-    private async Task DeliverAsync(List<TrackedEvent> batch)
+    private void HandBack(List<TrackedEvent> batch, EventBatcher batcher)
     {
-        var started = time.GetTimestamp();
-        var stored = await _pipeline.ExecuteAsync(
-            static (state, token) => new ValueTask<int>(state.sink.WriteAsync(state.batch, token)),
-            (sink, batch: (IReadOnlyList<TrackedEvent>)batch),
-            _abort.Token).ConfigureAwait(false);
-        var elapsed = time.GetElapsedTime(started);
-        telemetry.Stored(stored);
-        telemetry.BatchWritten(elapsed);
-        LogBatchWritten(logger, batch.Count, stored, elapsed.TotalMilliseconds);
+        lock (_lock)
+        {
+            _unconfirmed.AddRange(batch);
+            _unconfirmed.AddRange(batcher.Pending);
+        }
     }
-
-    [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Wrote a batch of {BatchSize} events ({Stored} new) in {ElapsedMs} ms")]
-    private static partial void LogBatchWritten(ILogger logger, int batchSize, int stored, double elapsedMs);
-
-    [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Consumer {ConsumerId} stopped at the shutdown deadline holding {Events} undelivered events")]
-    private static partial void LogAbandoned(ILogger logger, int consumerId, int events);
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Critical, Message = "Consumer {ConsumerId} failed; stopping the service")]
     private static partial void LogConsumerFailed(ILogger logger, Exception exception, int consumerId);

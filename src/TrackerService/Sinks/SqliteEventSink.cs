@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
 using TrackerService.Api;
 
 namespace TrackerService.Sinks;
@@ -40,8 +41,11 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     private readonly ILogger<SqliteEventSink> _logger;
     private SqliteConnection? _connection;
 
-    public SqliteEventSink(IConfiguration configuration, ILogger<SqliteEventSink> logger)
+    private readonly TimeSpan _attemptTimeout;
+
+    public SqliteEventSink(IConfiguration configuration, IOptions<SinkOptions> options, ILogger<SqliteEventSink> logger)
     {
+        _attemptTimeout = options.Value.AttemptTimeout;
         _connectionString = configuration.GetConnectionString("Sqlite") ?? DefaultConnectionString;
         _logger = logger;
     }
@@ -61,6 +65,9 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         _connection = new SqliteConnection(_connectionString);
         await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
 
+        // A locked database makes a statement wait (SQLITE_BUSY) at most this long; the resilience pipeline retries.
+        _connection.DefaultTimeout = (int)Math.Ceiling(_attemptTimeout.TotalSeconds);
+
         // WAL lets readers (reports, tests) run beside the writer; NORMAL sync is durable across
         // process crashes in WAL mode and spares an fsync per transaction.
         await ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", cancellationToken).ConfigureAwait(false);
@@ -73,6 +80,16 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     {
         var connection = _connection ?? throw new InvalidOperationException("The SQLite sink is not initialized.");
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // SQLite's calls are synchronous and its busy wait (a locked database) does not observe the token:
+        // the write runs on its own thread and the caller stops waiting when the token fires. An abandoned
+        // write may still commit later; the unique messageId makes the spilled copy harmless.
+        var write = Task.Run(() => Write(connection, batch, cancellationToken), CancellationToken.None);
+        return await write.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private int Write(SqliteConnection connection, IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
+    {
         try
         {
             // IMMEDIATE takes the write lock up front, so a busy database fails here, not half-way through.
@@ -125,12 +142,12 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection is not null)
+        // A write abandoned at the shutdown deadline may still hold the connection; closing it under that
+        // write would be unsafe, and the process is about to exit anyway.
+        if (_connection is not null && await _writer.WaitAsync(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false))
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
-
-        _writer.Dispose();
     }
 
     /// <summary>Times are stored as UTC ISO-8601 text, which sorts and compares correctly as text.</summary>

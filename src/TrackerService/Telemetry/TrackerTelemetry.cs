@@ -16,6 +16,9 @@ internal sealed class TrackerTelemetry : IDisposable
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _stored;
     private readonly Counter<long> _dropped;
+    private readonly Counter<long> _spilled;
+    private readonly Counter<long> _replayed;
+    private readonly Counter<long> _spillLinesSkipped;
     private readonly Histogram<double> _batchDuration;
 
     public TrackerTelemetry(IMeterFactory meterFactory)
@@ -25,6 +28,9 @@ internal sealed class TrackerTelemetry : IDisposable
         _rejected = _meter.CreateCounter<long>("tracker.events.rejected", "{event}", "Events refused, by reason.");
         _stored = _meter.CreateCounter<long>("tracker.events.stored", "{event}", "Events newly written to the store.");
         _dropped = _meter.CreateCounter<long>("tracker.events.dropped", "{event}", "Accepted events the service failed to store.");
+        _spilled = _meter.CreateCounter<long>("tracker.events.spilled", "{event}", "Accepted events written to the local spill.");
+        _replayed = _meter.CreateCounter<long>("tracker.events.replayed", "{event}", "Spilled events written to the store by replay.");
+        _spillLinesSkipped = _meter.CreateCounter<long>("tracker.spill.lines_skipped", "{line}", "Torn spill lines skipped on replay.");
         _batchDuration = _meter.CreateHistogram<double>("tracker.batch.duration", "s", "Time to write one batch to the store, retries included.");
     }
 
@@ -46,9 +52,18 @@ internal sealed class TrackerTelemetry : IDisposable
 
     public void Dropped(int count) => _dropped.Add(count);
 
+    public void Spilled(int count) => _spilled.Add(count);
+
+    public void Replayed(int count) => _replayed.Add(count);
+
+    public void SpillLinesSkipped(int count) => _spillLinesSkipped.Add(count);
+
     public void BatchWritten(TimeSpan duration) => _batchDuration.Record(duration.TotalSeconds);
 
     public void Dispose() => _meter.Dispose();
+
+    public const string SpanShutdown = "tracker.shutdown";
+    public const string SpanReplay = "tracker.spill.replay";
 
     public const string ReasonInvalid = "invalid";
     public const string ReasonMalformed = "malformed";

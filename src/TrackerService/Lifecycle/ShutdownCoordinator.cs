@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.Options;
+using TrackerService.Pipeline;
+using TrackerService.Telemetry;
+
+namespace TrackerService.Lifecycle;
+
+/// <summary>
+/// Runs the shutdown sequence of DESIGN.md inside one time budget (<see cref="ShutdownOptions.Timeout"/>),
+/// as one <c>tracker.shutdown</c> span with an event per phase:
+/// readiness off → drain delay → server stops taking requests and finishes those in flight → intake
+/// closed → consumers drain → at the deadline, the rest is spilled.
+/// </summary>
+/// <remarks>
+/// <see cref="StoppingAsync"/> runs after <c>ApplicationStopping</c> (readiness is already 503) and before any
+/// hosted service is stopped, so the web server is stopped here, within the budget, rather than by the host
+/// with a token of its own. Kestrel's stop is idempotent: the host's later call returns at once.
+/// </remarks>
+internal sealed partial class ShutdownCoordinator(
+    IServer server,
+    EventQueue queue,
+    DeliveryService delivery,
+    IOptions<ShutdownOptions> options,
+    TimeProvider time,
+    ILogger<ShutdownCoordinator> logger) : IHostedLifecycleService
+{
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var started = time.GetTimestamp();
+        using var deadline = new CancellationTokenSource(o.Timeout, time);
+        using var activity = TrackerTelemetry.ActivitySource.StartActivity(TrackerTelemetry.SpanShutdown, ActivityKind.Internal, parentContext: default);
+        var queuedAtStart = queue.Count + delivery.InFlight;
+        activity?.SetTag("tracker.shutdown.deadline_ms", o.Timeout.TotalMilliseconds);
+        activity?.SetTag("tracker.shutdown.queued_at_start", queuedAtStart);
+        activity?.AddEvent(new ActivityEvent("readiness.off"));
+        LogStarting(logger, queuedAtStart, o.Timeout.TotalMilliseconds);
+
+        try
+        {
+            if (o.DrainDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(o.DrainDelay, time, deadline.Token).ConfigureAwait(false);
+            }
+
+            await server.StopAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            // The deadline came while requests were still in flight: Kestrel has aborted them; carry on.
+        }
+
+        activity?.AddEvent(new ActivityEvent("intake.stopped"));
+        queue.CompleteWriter();
+        activity?.AddEvent(new ActivityEvent("queue.completed"));
+
+        var result = await delivery.DrainAsync(deadline.Token).ConfigureAwait(false);
+        activity?.AddEvent(new ActivityEvent(result.DeadlineReached ? "deadline.reached" : "drain.finished"));
+        activity?.AddEvent(new ActivityEvent("spill.written", tags: new ActivityTagsCollection { ["tracker.shutdown.spilled"] = result.Spilled }));
+
+        var elapsed = time.GetElapsedTime(started);
+        activity?.SetTag("tracker.shutdown.drained", result.Drained);
+        activity?.SetTag("tracker.shutdown.spilled", result.Spilled);
+        activity?.SetTag("tracker.shutdown.elapsed_ms", elapsed.TotalMilliseconds);
+        activity?.SetTag("tracker.shutdown.outcome", result.DeadlineReached ? "deadline_reached" : "drained");
+        activity?.SetStatus(result.Spilled == 0 ? ActivityStatusCode.Ok : ActivityStatusCode.Unset);
+        LogFinished(logger, result.DeadlineReached ? "deadline reached" : "drained", queuedAtStart, result.Drained, result.Spilled,
+            elapsed.TotalMilliseconds, o.Timeout.TotalMilliseconds);
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Shutting down: {Queued} events queued or in flight, deadline {DeadlineMs} ms")]
+    private static partial void LogStarting(ILogger logger, int queued, double deadlineMs);
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Shutdown complete ({Outcome}): queued at start {Queued}, drained {Drained}, spilled {Spilled}, elapsed {ElapsedMs} ms of {DeadlineMs} ms")]
+    private static partial void LogFinished(ILogger logger, string outcome, int queued, long drained, int spilled, double elapsedMs, double deadlineMs);
+}

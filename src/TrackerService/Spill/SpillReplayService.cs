@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Options;
+using TrackerService.Pipeline;
+using TrackerService.Sinks;
+using TrackerService.Telemetry;
+
+namespace TrackerService.Spill;
+
+/// <summary>
+/// Replays the spill into the store at start, in the background while new traffic is taken. A segment is
+/// deleted only after every event in it is confirmed; the store's unique messageId makes a replay that is
+/// cut short and done again harmless.
+/// </summary>
+internal sealed partial class SpillReplayService(
+    SpillStore spill,
+    ResilientEventSink sink,
+    IOptions<DeliveryOptions> delivery,
+    IHostApplicationLifetime lifetime,
+    TrackerTelemetry telemetry,
+    ILogger<SpillReplayService> logger) : IHostedService, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private CancellationTokenRegistration _onStopping;
+    private volatile bool _disposed;
+    private Task _replay = Task.CompletedTask;
+
+    /// <summary>Completes when the replay that began at start has finished or stopped.</summary>
+    public Task Completion => _replay;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // A shutdown's budget belongs to the drain; what replay has not confirmed stays spilled for next time.
+        _onStopping = lifetime.ApplicationStopping.Register(_stopping.Cancel);
+        var segments = spill.ListSegments();
+        if (segments.Count > 0)
+        {
+            _replay = Task.Run(() => ReplayAsync(segments, _stopping.Token), CancellationToken.None);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_disposed)
+        {
+            return; // a host stopped twice (test hosts do)
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _replay.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _onStopping.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task ReplayAsync(IReadOnlyList<string> segments, CancellationToken cancellationToken)
+    {
+        try
+        {
+            LogStarting(logger, segments.Count, spill.Folder);
+            foreach (var path in segments)
+            {
+                await ReplaySegmentAsync(path, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: what is not confirmed stays in its segment for the next start.
+        }
+        catch (Exception ex)
+        {
+            // The segments stay where they are; the next start tries again.
+            LogFailed(logger, ex);
+        }
+    }
+
+    private async Task ReplaySegmentAsync(string path, CancellationToken cancellationToken)
+    {
+        using var activity = TrackerTelemetry.ActivitySource.StartActivity(TrackerTelemetry.SpanReplay);
+        var segment = await SpillStore.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("tracker.spill.segment", Path.GetFileName(path));
+        activity?.SetTag("tracker.spill.events", segment.Events.Count);
+        if (segment.TornTail)
+        {
+            telemetry.SpillLinesSkipped(1);
+            LogTornTail(logger, path);
+        }
+
+        var stored = 0;
+        foreach (var chunk in segment.Events.Chunk(delivery.Value.BatchSize))
+        {
+            stored += await sink.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            telemetry.Replayed(chunk.Length);
+        }
+
+        if (segment.Corrupt)
+        {
+            LogCorrupt(logger, path, spill.MoveAside(path), segment.Events.Count);
+        }
+        else
+        {
+            SpillStore.Delete(path);
+            LogReplayed(logger, segment.Events.Count, stored, path);
+        }
+    }
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Replaying {Segments} spill segments from {Folder}")]
+    private static partial void LogStarting(ILogger logger, int segments, string folder);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Replayed {Events} events ({Stored} new) from {Segment}; segment deleted")]
+    private static partial void LogReplayed(ILogger logger, int events, int stored, string segment);
+
+    [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "Spill segment {Segment} ends with a torn line (a write cut short); the line was skipped")]
+    private static partial void LogTornTail(ILogger logger, string segment);
+
+    [LoggerMessage(EventId = 413, Level = LogLevel.Error, Message = "Spill segment {Segment} is corrupt; its {Events} readable events were replayed and the file was moved to {MovedTo} for inspection")]
+    private static partial void LogCorrupt(ILogger logger, string segment, string movedTo, int events);
+
+    [LoggerMessage(EventId = 414, Level = LogLevel.Error, Message = "Spill replay failed; the segments are kept for the next start")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,105 @@
+using System.Buffers;
+using Microsoft.Extensions.Options;
+using TrackerService.Api;
+
+namespace TrackerService.Spill;
+
+/// <summary>What was read from one segment.</summary>
+/// <param name="Events">The complete events, in order.</param>
+/// <param name="TornTail">The last line was cut short (a crash mid-write) and was skipped.</param>
+/// <param name="Corrupt">A line other than the last is not a valid event: the segment is kept for a person to look at.</param>
+internal sealed record SpillSegment(string Path, IReadOnlyList<TrackedEvent> Events, bool TornTail, bool Corrupt);
+
+/// <summary>
+/// The spill's files: append-only segments of one event per line, each written whole and flushed to
+/// disk (fsync) before it is reported written; read back and deleted only once every event is stored.
+/// </summary>
+internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimeProvider time, ILogger<SpillStore> logger)
+{
+    public const string SegmentPattern = "*.jsonl";
+
+    public string Folder { get; } = Path.GetFullPath(options.Value.Directory);
+
+    /// <summary>Writes <paramref name="events"/> to a new segment and flushes it to disk.</summary>
+    public async Task WriteAsync(IReadOnlyCollection<TrackedEvent> events, CancellationToken cancellationToken = default)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(Folder);
+
+        // Names sort in the order segments were written, so replay keeps that order.
+        var path = Path.Combine(Folder, $"{time.GetUtcNow():yyyyMMdd'T'HHmmssfff}-{Guid.CreateVersion7():N}.jsonl");
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+        foreach (var e in events)
+        {
+            SpillFormat.Write(buffer, e);
+            if (buffer.WrittenCount >= 60 * 1024)
+            {
+                await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                buffer.ResetWrittenCount();
+            }
+        }
+
+        await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        file.Flush(flushToDisk: true);
+        LogWritten(logger, events.Count, path);
+    }
+
+    /// <summary>The segments waiting for replay, oldest first.</summary>
+    public IReadOnlyList<string> ListSegments() =>
+        Directory.Exists(Folder) ? [.. Directory.GetFiles(Folder, SegmentPattern).Order(StringComparer.Ordinal)] : [];
+
+    public static async Task<SpillSegment> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        var events = new List<TrackedEvent>();
+        bool tornTail = false, corrupt = false;
+        var rest = bytes.AsMemory();
+        while (!rest.IsEmpty)
+        {
+            var end = rest.Span.IndexOf((byte)'\n');
+            var last = end < 0;
+            var line = last ? rest : rest[..end];
+            rest = last ? Memory<byte>.Empty : rest[(end + 1)..];
+            if (line.Span.Trim((byte)'\r').IsEmpty)
+            {
+                continue;
+            }
+
+            if (SpillFormat.Read(line.Span) is { } e)
+            {
+                events.Add(e);
+            }
+            else if (last)
+            {
+                tornTail = true; // the write that was cut short; every line before it is whole
+            }
+            else
+            {
+                corrupt = true; // damage inside the file: keep reading what can be read, but keep the file
+            }
+        }
+
+        return new SpillSegment(path, events, tornTail, corrupt);
+    }
+
+    /// <summary>Removes a segment whose every event is stored.</summary>
+    public static void Delete(string path) => File.Delete(path);
+
+    /// <summary>Moves a segment that can't be trusted into <c>corrupt/</c> for a person to look at; it is never deleted.</summary>
+    public string MoveAside(string path)
+    {
+        var folder = Path.Combine(Folder, "corrupt");
+        Directory.CreateDirectory(folder);
+        var target = Path.Combine(folder, Path.GetFileName(path));
+        File.Move(path, target, overwrite: false);
+        return target;
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Spilled {Events} events to {Segment}")]
+    private static partial void LogWritten(ILogger logger, int events, string segment);
+}
