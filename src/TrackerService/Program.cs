@@ -1,5 +1,6 @@
 using Serilog;
 using TrackerService.Hosting;
+using TrackerService.Lifecycle;
 using TrackerService.Telemetry;
 
 Log.Logger = new LoggerConfiguration()
@@ -17,7 +18,7 @@ try
     app.UseSerilogRequestLogging();
     app.MapTrackerEndpoints();
     await app.RunAsync();
-    return Environment.ExitCode;
+    return app.Services.GetRequiredService<ComponentFailure>().ExitCode;
 }
 catch (Exception ex) when (ex is not HostAbortedException)
 {

@@ -19,6 +19,8 @@ internal sealed class GatedSink : IEventSink
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    public bool IsTransient(Exception exception) => false;
+
     public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
     {
         _firstWrite.TrySetResult();

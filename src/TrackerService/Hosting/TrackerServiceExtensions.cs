@@ -22,6 +22,7 @@ internal static class TrackerServiceExtensions
         services.AddProblemDetails();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TrackerTelemetry>();
+        services.AddSingleton<ComponentFailure>();
 
         services.AddOptionsWithValidateOnStart<ApiOptions, ApiOptionsValidator>().BindConfiguration(ApiOptions.Section);
         services.AddOptionsWithValidateOnStart<QueueOptions, QueueOptionsValidator>().BindConfiguration(QueueOptions.Section);
@@ -41,8 +42,10 @@ internal static class TrackerServiceExtensions
         services.AddSingleton<IEventSink, SqliteEventSink>();
         services.AddSingleton<ResilientEventSink>();
         services.AddSingleton<SpillStore>();
-        services.AddResiliencePipeline(SinkResilience.PipelineName, (pipeline, context) =>
-            SinkResilience.Configure(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value));
+        services.AddResiliencePipeline(SinkResilience.PipelineName, (pipeline, context) => SinkResilience.Configure(
+            pipeline,
+            context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value,
+            context.ServiceProvider.GetRequiredService<IEventSink>().IsTransient));
 
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("lifecycle", tags: [ReadinessHealthCheck.Tag]);
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using TrackerService.Api;
+using TrackerService.Lifecycle;
 using TrackerService.Sinks;
 using TrackerService.Spill;
 using TrackerService.Telemetry;
@@ -16,15 +17,14 @@ namespace TrackerService.Pipeline;
 /// timing. The drain is <see cref="DrainAsync"/>, driven by the shutdown coordinator once intake is closed;
 /// <see cref="StopAsync"/> runs it too, in case nothing else did.
 /// </remarks>
-internal sealed partial class DeliveryService(
+internal sealed class DeliveryService(
     EventQueue queue,
     ResilientEventSink sink,
     SpillStore spill,
     IOptions<DeliveryOptions> options,
-    IHostApplicationLifetime lifetime,
+    ComponentFailure failure,
     TimeProvider time,
-    TrackerTelemetry telemetry,
-    ILogger<DeliveryService> logger) : IHostedService, IDisposable
+    TrackerTelemetry telemetry) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _lock = new();
@@ -126,9 +126,7 @@ internal sealed partial class DeliveryService(
             // A consumer that dies would leave events unread: keep what it held and stop the whole host
             // through the same drain-and-spill path, with a failure exit code so the orchestrator restarts it.
             HandBack(batch, batcher);
-            LogConsumerFailed(logger, ex, id);
-            Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            failure.Fail($"Consumer {id}", ex);
         }
     }
 
@@ -140,7 +138,4 @@ internal sealed partial class DeliveryService(
             _unconfirmed.AddRange(batcher.Pending);
         }
     }
-
-    [LoggerMessage(EventId = 202, Level = LogLevel.Critical, Message = "Consumer {ConsumerId} failed; stopping the service")]
-    private static partial void LogConsumerFailed(ILogger logger, Exception exception, int consumerId);
 }

@@ -11,4 +11,7 @@ internal interface IEventSink
     /// <summary>Stores a batch in one transaction; events whose messageId is already stored are skipped.</summary>
     /// <returns>The number of events newly stored.</returns>
     Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken);
+
+    /// <summary>Whether a failed write may succeed if tried again (a busy or unreachable store), as opposed to a broken one.</summary>
+    bool IsTransient(Exception exception);
 }

@@ -14,6 +14,8 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
 {
     public const string DefaultConnectionString = "Data Source=data/events.db";
 
+    private const int SQLITE_BUSY = 5, SQLITE_LOCKED = 6, SQLITE_IOERR = 10, SQLITE_FULL = 13, SQLITE_PROTOCOL = 15;
+
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS events (
             message_id   TEXT NOT NULL UNIQUE,
@@ -139,6 +141,15 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
             _writer.Release();
         }
     }
+
+    /// <summary>
+    /// A busy or locked database (another writer, a long checkpoint) and I/O errors can clear up; a missing
+    /// table, a corrupt or read-only file or a constraint failure will not, however often it is tried.
+    /// </summary>
+    public bool IsTransient(Exception exception) => exception is SqliteException
+    {
+        SqliteErrorCode: SQLITE_BUSY or SQLITE_LOCKED or SQLITE_IOERR or SQLITE_PROTOCOL or SQLITE_FULL,
+    };
 
     public async ValueTask DisposeAsync()
     {
