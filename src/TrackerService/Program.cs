@@ -17,8 +17,9 @@ try
     var app = builder.Build();
     app.UseSerilogRequestLogging();
     app.MapTrackerEndpoints();
+    var failure = app.Services.GetRequiredService<ComponentFailure>(); // RunAsync disposes the container
     await app.RunAsync();
-    return app.Services.GetRequiredService<ComponentFailure>().ExitCode;
+    return failure.ExitCode;
 }
 catch (Exception ex) when (ex is not HostAbortedException)
 {

@@ -39,27 +39,10 @@ internal sealed class TrackerApplication : WebApplicationFactory<Program>
     public string DatabasePath { get; }
 
     /// <summary>Rows in the store, read on a connection of its own.</summary>
-    public async Task<long> CountStoredAsync(string where = "1 = 1")
-    {
-        if (!File.Exists(DatabasePath))
-        {
-            return 0;
-        }
-
-        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT COUNT(*) FROM events WHERE {where}";
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    public Task<long> CountStoredAsync(string where = "1 = 1") => StoreReader.CountAsync(DatabasePath, where);
 
     /// <summary>Waits until the store holds <paramref name="expected"/> rows, and fails if it does not within the timeout.</summary>
-    public async Task WaitForStoredAsync(long expected, TimeSpan? timeout = null)
-    {
-        long last = -1;
-        var stored = await Eventually.TrueAsync(async () => (last = await CountStoredAsync()) == expected, timeout ?? TimeSpan.FromSeconds(10));
-        Assert.True(stored, $"Expected {expected} stored events, found {last}.");
-    }
+    public Task WaitForStoredAsync(long expected, TimeSpan? timeout = null) => StoreReader.WaitForCountAsync(DatabasePath, expected, timeout);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

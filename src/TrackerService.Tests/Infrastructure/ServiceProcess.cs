@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace TrackerService.Tests.Infrastructure;
+
+/// <summary>
+/// The real service as its own process (<c>dotnet TrackerService.dll</c>, built beside the tests), working in a
+/// temporary folder with its SQLite store and spill there, on free loopback ports. Signals are real signals.
+/// </summary>
+internal sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServiceProcess(Process process, string folder, Uri api, Uri admin)
+    {
+        _process = process;
+        Folder = folder;
+        Client = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(30) };
+        Admin = new HttpClient { BaseAddress = admin, Timeout = TimeSpan.FromSeconds(5) };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Folder { get; }
+
+    public string DatabasePath => Path.Combine(Folder, "data", "events.db");
+
+    public string SpillFolder => Path.Combine(Folder, "data", "spill");
+
+    public HttpClient Client { get; }
+
+    public HttpClient Admin { get; }
+
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts the service in <paramref name="folder"/> and waits until it is ready.</summary>
+    public static async Task<ServiceProcess> StartAsync(string folder, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var api = new Uri($"http://127.0.0.1:{FreePort()}");
+        var admin = new Uri($"http://127.0.0.1:{FreePort()}");
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "TrackerService.dll")])
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ASPNETCORE_URLS"] = api.ToString();
+        start.Environment["Tracker__AdminUrl"] = admin.ToString();
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var service = new ServiceProcess(Process.Start(start)!, folder, api, admin);
+        var ready = await Eventually.TrueAsync(service.IsReadyAsync, TimeSpan.FromSeconds(30));
+        if (!ready || service._process.HasExited)
+        {
+            await service.DisposeAsync();
+            throw new InvalidOperationException($"The service did not become ready. Output:\n{service.Output}");
+        }
+
+        return service;
+    }
+
+    /// <summary>Sends a real SIGTERM, as an orchestrator does, and waits for the process to exit.</summary>
+    /// <returns>The exit code and the time from the signal to the exit.</returns>
+    public async Task<(int ExitCode, TimeSpan Elapsed)> TerminateAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The service did not exit within {timeout} of SIGTERM. Output:\n{Output}");
+        }
+
+        return (_process.ExitCode, clock.Elapsed);
+    }
+
+    /// <summary>Waits for the process to exit on its own.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The service did not exit within {timeout}. Output:\n{Output}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>Lines of every spill segment in the folder (one event per line).</summary>
+    public int CountSpilledEvents() => !Directory.Exists(SpillFolder) ? 0
+        : Directory.GetFiles(SpillFolder, "*.jsonl").Sum(f => File.ReadLines(f).Count(l => l.Length > 0));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        Client.Dispose();
+        Admin.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task<bool> IsReadyAsync()
+    {
+        if (_process.HasExited)
+        {
+            return true; // stop waiting; the caller's check below reports it
+        }
+
+        try
+        {
+            using var response = await Admin.GetAsync("/healthz/ready");
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using Microsoft.Data.Sqlite;
+
+namespace TrackerService.Tests.Infrastructure;
+
+/// <summary>Reads a service's SQLite store from the outside, on a connection of its own.</summary>
+internal static class StoreReader
+{
+    public static async Task<long> CountAsync(string databasePath, string where = "1 = 1")
+    {
+        if (!File.Exists(databasePath))
+        {
+            return 0;
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={databasePath};Mode=ReadOnly;Pooling=False;Default Timeout=10");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM events WHERE {where}";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Waits until the store holds <paramref name="expected"/> rows; fails if it does not within the timeout.</summary>
+    public static async Task WaitForCountAsync(string databasePath, long expected, TimeSpan? timeout = null)
+    {
+        long last = -1;
+        var reached = await Eventually.TrueAsync(async () => (last = await CountAsync(databasePath)) == expected, timeout ?? TimeSpan.FromSeconds(10));
+        Assert.True(reached, $"Expected {expected} stored events, found {last}.");
+    }
+}
