@@ -12,6 +12,7 @@ try
     // Settings files ship beside the binary; relative data paths (data/) resolve against the working directory.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     builder.AddTrackerLogging();
+    builder.AddTrackerTelemetry();
     builder.AddTracker();
 
     var app = builder.Build();

@@ -57,7 +57,8 @@ public sealed class GracefulShutdownTests : IDisposable
             Assert.True(elapsed < TimeSpan.FromSeconds(4), $"exit took {elapsed.TotalSeconds:F2} s; the limit is 4 s");
             Assert.Equal(5_000, accepted);
             Assert.Equal(accepted, await StoreReader.CountAsync(first.DatabasePath) + first.CountSpilledEvents());
-            Assert.Contains("deadline reached", first.Output, StringComparison.Ordinal);
+            Assert.Contains("Shutdown complete (deadline reached)", first.Output, StringComparison.Ordinal);
+            Assert.Contains($"spilled {first.CountSpilledEvents()}, elapsed", first.Output, StringComparison.Ordinal);
         }
 
         // When the lock is gone and the service starts again

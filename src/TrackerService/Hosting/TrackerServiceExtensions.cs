@@ -55,6 +55,7 @@ internal static class TrackerServiceExtensions
         AddHostedSingleton<DeliveryService>(services);
         AddHostedSingleton<SpillReplayService>(services);
         services.AddHostedService<ShutdownCoordinator>();
+        services.AddHostedService<StartupReport>();
         return builder;
     }
 

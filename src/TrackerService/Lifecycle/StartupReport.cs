@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using TrackerService.Api;
+using TrackerService.Pipeline;
+using TrackerService.Sinks;
+using TrackerService.Spill;
+
+namespace TrackerService.Lifecycle;
+
+/// <summary>One line, once everything has started: what is running, where, and with which limits.</summary>
+internal sealed partial class StartupReport(
+    IServer server,
+    AdminListener admin,
+    IOptions<SinkOptions> sink,
+    IOptions<ApiOptions> api,
+    IOptions<QueueOptions> queue,
+    IOptions<DeliveryOptions> delivery,
+    IOptions<ShutdownOptions> shutdown,
+    SpillStore spill,
+    ILogger<StartupReport> logger) : IHostedLifecycleService
+{
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        var listeners = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var version = typeof(StartupReport).Assembly.GetName().Version?.ToString(3) ?? "?";
+        LogStarted(logger, version, listeners, admin.Addresses,
+            sink.Value.Kind, spill.Folder, api.Value.MaxBodyBytes, api.Value.MaxBatchEvents, queue.Value.Capacity,
+            queue.Value.EnqueueTimeout.TotalMilliseconds, delivery.Value.Consumers, delivery.Value.BatchSize,
+            shutdown.Value.Timeout.TotalMilliseconds);
+        return Task.CompletedTask;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message =
+        "TrackerService {Version} started: api {Listeners}, admin {AdminListeners}, sink {Sink}, spill {SpillFolder}; " +
+        "limits: body {MaxBodyBytes} B, batch {MaxBatchEvents} events, queue {QueueCapacity} events, enqueue timeout {EnqueueTimeoutMs} ms, " +
+        "{Consumers} consumers x {BatchSize} events, shutdown timeout {ShutdownTimeoutMs} ms")]
+    private static partial void LogStarted(ILogger logger, string version, ICollection<string> listeners, IReadOnlyCollection<string> adminListeners,
+        SinkKind sink, string spillFolder, int maxBodyBytes, int maxBatchEvents, int queueCapacity, double enqueueTimeoutMs,
+        int consumers, int batchSize, double shutdownTimeoutMs);
+}
