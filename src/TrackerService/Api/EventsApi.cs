@@ -65,6 +65,10 @@ internal static class EventsApi
             case EnqueueResult.Accepted:
                 telemetry.Accepted(events.Length);
                 return TypedResults.Accepted((string?)null, new AcceptedResponse(events.Length));
+            case EnqueueResult.Full when cancellationToken.IsCancellationRequested:
+                // The client went away while waiting for room: not an overload, and no one reads the answer.
+                return Refuse(telemetry, TrackerTelemetry.ReasonClientAborted, StatusCodes.Status499ClientClosedRequest, "Client closed request",
+                    "The client closed the request before it was queued.", events.Length);
             case EnqueueResult.Full:
                 context.Response.Headers.RetryAfter = RetryAfterSeconds;
                 return Refuse(telemetry, TrackerTelemetry.ReasonQueueFull, StatusCodes.Status503ServiceUnavailable, "Service overloaded",

@@ -71,4 +71,5 @@ internal sealed class TrackerTelemetry : IDisposable
     public const string ReasonUnsupportedMediaType = "unsupported_media_type";
     public const string ReasonQueueFull = "queue_full";
     public const string ReasonShuttingDown = "shutting_down";
+    public const string ReasonClientAborted = "client_aborted";
 }
