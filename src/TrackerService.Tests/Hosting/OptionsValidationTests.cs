@@ -1,7 +1,5 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Options;
-using TrackerService.Hosting;
+using TrackerService.Tests.Infrastructure;
 
 namespace TrackerService.Tests.Hosting;
 
@@ -20,7 +18,7 @@ public sealed class OptionsValidationTests
     [InlineData("Tracker:AdminUrl", "ftp://x", "Tracker:AdminUrl = 'ftp://x'")]
     public async Task RefusesToStartWithAnInvalidSetting(string key, string value, string expected)
     {
-        await using var app = Build(new() { [key] = value });
+        await using var app = TrackerHost.Build(new() { [key] = value });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
@@ -30,7 +28,7 @@ public sealed class OptionsValidationTests
     [Fact]
     public async Task RefusesAQueueSmallerThanOneRequest()
     {
-        await using var app = Build(new() { ["Tracker:Queue:Capacity"] = "100", ["Tracker:Api:MaxBatchEvents"] = "500" });
+        await using var app = TrackerHost.Build(new() { ["Tracker:Queue:Capacity"] = "100", ["Tracker:Api:MaxBatchEvents"] = "500" });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
@@ -41,27 +39,10 @@ public sealed class OptionsValidationTests
     [Fact]
     public async Task StartsWithTheDefaults()
     {
-        await using var app = Build([]);
+        await using var app = TrackerHost.Build([]);
 
         await app.StartAsync();
 
         await app.StopAsync();
-    }
-
-    /// <summary>The service's real wiring with the given settings, a free admin port and a throw-away store.</summary>
-    private static WebApplication Build(Dictionary<string, string?> settings)
-    {
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["urls"] = "http://127.0.0.1:0",
-            ["Tracker:AdminUrl"] = "http://127.0.0.1:0",
-            ["ConnectionStrings:Sqlite"] = "Data Source=file:options-tests?mode=memory&cache=shared",
-        });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddTracker();
-        var app = builder.Build();
-        app.MapTrackerEndpoints();
-        return app;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using TrackerService.Api;
@@ -51,8 +52,13 @@ internal static class SpillFormat
                 return null;
             }
 
+            if (root.GetProperty("messageId").GetString() is not { Length: > 0 } messageId)
+            {
+                return null;
+            }
+
             return new TrackedEvent(
-                root.GetProperty("messageId").GetString()!,
+                messageId,
                 type,
                 OptionalString(root, "event"),
                 OptionalString(root, "userId"),
@@ -78,21 +84,19 @@ internal static class SpillFormat
         }
     }
 
-    private static void WriteRaw(Utf8JsonWriter json, string name, string? rawJson)
-    {
-        if (rawJson is not null)
-        {
-            json.WritePropertyName(name);
-            json.WriteRawValue(rawJson, skipInputValidation: true);
-        }
-    }
+    /// <summary>
+    /// The client's JSON text goes in as a string: written raw, a pretty-printed object would break the line
+    /// in two, and re-serializing it would change what is stored.
+    /// </summary>
+    private static void WriteRaw(Utf8JsonWriter json, string name, string? rawJson) => WriteOptional(json, name, rawJson);
 
     private static string? OptionalString(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) ? value.GetString() : null;
 
+    /// <summary>An object field: the client's text as a string, or (in a line written by hand) an object.</summary>
     private static string? OptionalRaw(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) ? Encoding.UTF8.GetString(JsonMarshalRaw(value)) : null;
-
-    private static ReadOnlySpan<byte> JsonMarshalRaw(JsonElement value) =>
-        System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
+        !root.TryGetProperty(name, out var value) ? null
+        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : value.ValueKind == JsonValueKind.Object ? Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value))
+        : throw new FormatException($"{name} must be a JSON object or its text.");
 }

@@ -1,0 +1,30 @@
+using System.Buffers;
+using TrackerService.Api;
+using TrackerService.Spill;
+
+namespace TrackerService.Tests.Infrastructure;
+
+/// <summary>Builds accepted events, and their spill lines, for tests below the HTTP API.</summary>
+internal static class TrackedEvents
+{
+    public static readonly DateTimeOffset ReceivedAt = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    public static TrackedEvent Track(string messageId) => new(
+        messageId, EventType.Track, "Clicked", "user-1", null, null, null, ReceivedAt,
+        """{"button":"buy"}""", null, null);
+
+    public static TrackedEvent[] Many(int count, string prefix) =>
+        [.. Enumerable.Range(0, count).Select(i => Track($"{prefix}-{i}"))];
+
+    /// <summary>The events as spill lines, each ending in a newline, as <see cref="SpillFormat.Write"/> writes them.</summary>
+    public static byte[] Lines(params TrackedEvent[] events)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        foreach (var e in events)
+        {
+            SpillFormat.Write(buffer, e);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}
