@@ -87,6 +87,31 @@ public sealed class EventQueueTests
     }
 
     [Fact]
+    public async Task RefusesAtOnceWhenTheWaitingRequestsAlreadyHoldAQueuesWorth()
+    {
+        // Given a full queue of 10 and requests of 6 and 4 events waiting for room
+        var queue = NewQueue(capacity: 10);
+        await EnqueueAcceptedAsync(queue, "held", 10);
+        var first = queue.EnqueueAsync(TestEvents.Request("wait-6", 6), CancellationToken.None).AsTask();
+        var second = queue.EnqueueAsync(TestEvents.Request("wait-4", 4), CancellationToken.None).AsTask();
+
+        // When one more request arrives
+        var refused = queue.EnqueueAsync(TestEvents.Request("one-too-many", 1), CancellationToken.None).AsTask();
+
+        // Then it is refused without waiting (no time has passed), and the waiters are still waiting
+        Assert.Equal(EnqueueResult.Full, await refused.WaitAsync(Patience));
+        Assert.False(first.IsCompleted);
+        Assert.False(second.IsCompleted);
+
+        // And once a waiter has been admitted, there is room to wait again
+        ReadIds(queue);
+        Assert.Equal(EnqueueResult.Accepted, await first.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Accepted, await second.WaitAsync(Patience));
+        var later = queue.EnqueueAsync(TestEvents.Request("later", 1), CancellationToken.None).AsTask();
+        Assert.False(later.IsCompleted);
+    }
+
+    [Fact]
     public async Task AdmitsWaitingRequestsInArrivalOrder()
     {
         // Given a queue of 10 holding 8 events, and a request of 5 waiting for room

@@ -32,6 +32,7 @@ internal sealed class EventQueue
     private readonly TimeProvider _time;
     private readonly TimeSpan _enqueueTimeout;
     private int _count;
+    private int _waitingEvents;
     private bool _closed;
 
     public EventQueue(IOptions<QueueOptions> options, TimeProvider time, TrackerTelemetry? telemetry = null)
@@ -69,8 +70,16 @@ internal sealed class EventQueue
                 return EnqueueResult.Accepted;
             }
 
+            // Waiting requests hold their parsed events too: beyond a queue's worth of them, refuse at once,
+            // so memory stays bounded however many clients pile up.
+            if (_waitingEvents + events.Length > Capacity)
+            {
+                return EnqueueResult.Full;
+            }
+
             waiter = new Waiter(events);
             waiter.Node = _waiters.AddLast(waiter);
+            _waitingEvents += events.Length;
         }
 
         using var timeout = new CancellationTokenSource(_enqueueTimeout, _time);
@@ -124,6 +133,7 @@ internal sealed class EventQueue
             }
 
             _waiters.Clear();
+            _waitingEvents = 0;
             _channel.Writer.TryComplete();
         }
     }
@@ -143,6 +153,7 @@ internal sealed class EventQueue
         {
             _waiters.RemoveFirst();
             first.Value.Node = null;
+            _waitingEvents -= first.Value.Events.Length;
             Admit(first.Value.Events);
             first.Value.Result.TrySetResult(EnqueueResult.Accepted);
         }
@@ -159,6 +170,7 @@ internal sealed class EventQueue
 
             _waiters.Remove(waiter.Node);
             waiter.Node = null;
+            _waitingEvents -= waiter.Events.Length;
 
             // A large request leaving the head of the line may let smaller ones behind it in.
             AdmitWaiters();
