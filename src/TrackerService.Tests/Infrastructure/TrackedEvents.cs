@@ -16,6 +16,16 @@ internal static class TrackedEvents
     public static TrackedEvent[] Many(int count, string prefix) =>
         [.. Enumerable.Range(0, count).Select(i => Track($"{prefix}-{i}"))];
 
+    /// <summary>A request of <paramref name="count"/> bare events with ids <c>{name}-0</c>, <c>{name}-1</c>, …</summary>
+    public static TrackedEvent[] Request(string name, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => One($"{name}-{i}"))];
+
+    /// <summary>A track event with no optional fields.</summary>
+    public static TrackedEvent One(string messageId) =>
+        new(messageId, EventType.Track, "Tested", "user-1", null, null, null, ReceivedAt, null, null, null);
+
+    public static string[] Ids(IEnumerable<TrackedEvent> events) => [.. events.Select(e => e.MessageId)];
+
     /// <summary>The events as spill lines, each ending in a newline, as <see cref="SpillFormat.Write"/> writes them.</summary>
     public static byte[] Lines(params TrackedEvent[] events)
     {

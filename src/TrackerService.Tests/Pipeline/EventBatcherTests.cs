@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using TrackerService.Api;
 using TrackerService.Pipeline;
+using TrackerService.Tests.Infrastructure;
 
 namespace TrackerService.Tests.Pipeline;
 
@@ -29,17 +30,17 @@ public sealed class EventBatcherTests
 
         // When batches are filled, Then the first two are full at once, without waiting for the flush interval
         Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
-        Assert.Equal(["a-0", "a-1", "b-0"], TestEvents.Ids(_batch));
+        Assert.Equal(["a-0", "a-1", "b-0"], TrackedEvents.Ids(_batch));
         _batch.Clear();
         Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
-        Assert.Equal(["b-1", "b-2", "b-3"], TestEvents.Ids(_batch));
+        Assert.Equal(["b-1", "b-2", "b-3"], TrackedEvents.Ids(_batch));
         _batch.Clear();
 
         // And the last one holds the one event left, once the flush interval has passed
         var last = batcher.FillAsync(_batch, CancellationToken.None).AsTask();
         _time.Advance(FlushInterval);
         Assert.True(await last.WaitAsync(Patience));
-        Assert.Equal(["b-4"], TestEvents.Ids(_batch));
+        Assert.Equal(["b-4"], TrackedEvents.Ids(_batch));
         Assert.Equal(0, _queue.Count);
     }
 
@@ -55,15 +56,15 @@ public sealed class EventBatcherTests
         Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
 
         // Then the 3 events taken off the queue but not batched are pending, in order
-        Assert.Equal(["a-0", "a-1"], TestEvents.Ids(_batch));
-        Assert.Equal(["a-2", "a-3", "a-4"], TestEvents.Ids(batcher.Pending.ToArray()));
+        Assert.Equal(["a-0", "a-1"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["a-2", "a-3", "a-4"], TrackedEvents.Ids(batcher.Pending.ToArray()));
         Assert.Equal(0, _queue.Count);
 
         // And the next batch takes them from there
         _batch.Clear();
         Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
-        Assert.Equal(["a-2", "a-3"], TestEvents.Ids(_batch));
-        Assert.Equal(["a-4"], TestEvents.Ids(batcher.Pending.ToArray()));
+        Assert.Equal(["a-2", "a-3"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["a-4"], TrackedEvents.Ids(batcher.Pending.ToArray()));
     }
 
     [Fact]
@@ -82,7 +83,7 @@ public sealed class EventBatcherTests
         Assert.False(fill.IsCompleted, "a partial batch must wait for the whole flush interval");
         _time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(await fill.WaitAsync(Patience));
-        Assert.Equal(["a-0"], TestEvents.Ids(_batch));
+        Assert.Equal(["a-0"], TrackedEvents.Ids(_batch));
     }
 
     [Fact]
@@ -99,7 +100,7 @@ public sealed class EventBatcherTests
 
         // Then the batch is returned full without waiting for the flush interval
         Assert.True(await fill.WaitAsync(Patience));
-        Assert.Equal(["a-0", "b-0", "b-1"], TestEvents.Ids(_batch));
+        Assert.Equal(["a-0", "b-0", "b-1"], TrackedEvents.Ids(_batch));
     }
 
     [Fact]
@@ -116,7 +117,7 @@ public sealed class EventBatcherTests
 
         // Then the partial batch is returned without waiting for the flush interval
         Assert.True(await fill.WaitAsync(Patience));
-        Assert.Equal(["a-0", "a-1"], TestEvents.Ids(_batch));
+        Assert.Equal(["a-0", "a-1"], TrackedEvents.Ids(_batch));
 
         // And the next fill reports that this consumer is done
         _batch.Clear();
@@ -137,7 +138,7 @@ public sealed class EventBatcherTests
         var batches = new List<string[]>();
         while (await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience))
         {
-            batches.Add(TestEvents.Ids(_batch));
+            batches.Add(TrackedEvents.Ids(_batch));
             _batch.Clear();
         }
 
@@ -178,7 +179,7 @@ public sealed class EventBatcherTests
 
         // Then the fill is cancelled rather than passed off as a flush, and the caller still holds the event
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fill.WaitAsync(Patience));
-        Assert.Equal(["a-0"], TestEvents.Ids(_batch));
+        Assert.Equal(["a-0"], TrackedEvents.Ids(_batch));
     }
 
     private EventBatcher NewBatcher(int batchSize) => new(_queue, batchSize, FlushInterval, _time);
@@ -186,5 +187,5 @@ public sealed class EventBatcherTests
     private async Task EnqueueAsync(string name, int count) =>
         Assert.Equal(
             EnqueueResult.Accepted,
-            await _queue.EnqueueAsync(TestEvents.Request(name, count), CancellationToken.None).AsTask().WaitAsync(Patience));
+            await _queue.EnqueueAsync(TrackedEvents.Request(name, count), CancellationToken.None).AsTask().WaitAsync(Patience));
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using TrackerService.Api;
 using TrackerService.Pipeline;
+using TrackerService.Tests.Infrastructure;
 
 namespace TrackerService.Tests.Pipeline;
 
@@ -29,8 +30,8 @@ public sealed class EventQueueTests
         Assert.Equal(EnqueueResult.Accepted, first);
         Assert.Equal(EnqueueResult.Accepted, second);
         Assert.Equal(10, queue.Count);
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("a", 4)), ReadIds(queue));
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("b", 6)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("a", 4)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("b", 6)), ReadIds(queue));
         Assert.Equal(0, queue.Count);
     }
 
@@ -54,7 +55,7 @@ public sealed class EventQueueTests
         await EnqueueAcceptedAsync(queue, "held", 6);
 
         // When a request of 5 arrives and nobody reads for the whole enqueue timeout
-        var waiting = queue.EnqueueAsync(TestEvents.Request("late", 5), CancellationToken.None).AsTask();
+        var waiting = queue.EnqueueAsync(TrackedEvents.Request("late", 5), CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted, "4 of its 5 events fit, but it must not go in partly");
         _time.Advance(EnqueueTimeout - TimeSpan.FromMilliseconds(1));
         Assert.False(waiting.IsCompleted, "it must wait for the whole enqueue timeout");
@@ -63,7 +64,7 @@ public sealed class EventQueueTests
         // Then it is refused, and none of its events were queued
         Assert.Equal(EnqueueResult.Full, await waiting.WaitAsync(Patience));
         Assert.Equal(6, queue.Count);
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("held", 6)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 6)), ReadIds(queue));
         Assert.False(queue.TryRead(out _));
         Assert.Equal(0, queue.Count);
     }
@@ -74,16 +75,16 @@ public sealed class EventQueueTests
         // Given a queue of 10 holding 6 events and a request of 5 waiting for room
         var queue = NewQueue(capacity: 10);
         await EnqueueAcceptedAsync(queue, "held", 6);
-        var waiting = queue.EnqueueAsync(TestEvents.Request("late", 5), CancellationToken.None).AsTask();
+        var waiting = queue.EnqueueAsync(TrackedEvents.Request("late", 5), CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted);
 
         // When a consumer takes the 6 (before the enqueue timeout)
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("held", 6)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 6)), ReadIds(queue));
 
         // Then the waiting request is queued
         Assert.Equal(EnqueueResult.Accepted, await waiting.WaitAsync(Patience));
         Assert.Equal(5, queue.Count);
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("late", 5)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("late", 5)), ReadIds(queue));
     }
 
     [Fact]
@@ -92,11 +93,11 @@ public sealed class EventQueueTests
         // Given a full queue of 10 and requests of 6 and 4 events waiting for room
         var queue = NewQueue(capacity: 10);
         await EnqueueAcceptedAsync(queue, "held", 10);
-        var first = queue.EnqueueAsync(TestEvents.Request("wait-6", 6), CancellationToken.None).AsTask();
-        var second = queue.EnqueueAsync(TestEvents.Request("wait-4", 4), CancellationToken.None).AsTask();
+        var first = queue.EnqueueAsync(TrackedEvents.Request("wait-6", 6), CancellationToken.None).AsTask();
+        var second = queue.EnqueueAsync(TrackedEvents.Request("wait-4", 4), CancellationToken.None).AsTask();
 
         // When one more request arrives
-        var refused = queue.EnqueueAsync(TestEvents.Request("one-too-many", 1), CancellationToken.None).AsTask();
+        var refused = queue.EnqueueAsync(TrackedEvents.Request("one-too-many", 1), CancellationToken.None).AsTask();
 
         // Then it is refused without waiting (no time has passed), and the waiters are still waiting
         Assert.Equal(EnqueueResult.Full, await refused.WaitAsync(Patience));
@@ -107,7 +108,7 @@ public sealed class EventQueueTests
         ReadIds(queue);
         Assert.Equal(EnqueueResult.Accepted, await first.WaitAsync(Patience));
         Assert.Equal(EnqueueResult.Accepted, await second.WaitAsync(Patience));
-        var later = queue.EnqueueAsync(TestEvents.Request("later", 1), CancellationToken.None).AsTask();
+        var later = queue.EnqueueAsync(TrackedEvents.Request("later", 1), CancellationToken.None).AsTask();
         Assert.False(later.IsCompleted);
     }
 
@@ -117,22 +118,22 @@ public sealed class EventQueueTests
         // Given a queue of 10 holding 8 events, and a request of 5 waiting for room
         var queue = NewQueue(capacity: 10);
         await EnqueueAcceptedAsync(queue, "held", 8);
-        var large = queue.EnqueueAsync(TestEvents.Request("large", 5), CancellationToken.None).AsTask();
+        var large = queue.EnqueueAsync(TrackedEvents.Request("large", 5), CancellationToken.None).AsTask();
 
         // When a request of 1 arrives, which would fit on its own
-        var small = queue.EnqueueAsync(TestEvents.Request("small", 1), CancellationToken.None).AsTask();
+        var small = queue.EnqueueAsync(TrackedEvents.Request("small", 1), CancellationToken.None).AsTask();
 
         // Then it queues behind the large one instead of overtaking it
         Assert.False(small.IsCompleted, "a smaller request must not overtake a waiting larger one");
         Assert.Equal(8, queue.Count);
 
         // And once a consumer frees room, both go in, the large one first
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("held", 8)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 8)), ReadIds(queue));
         Assert.Equal(EnqueueResult.Accepted, await large.WaitAsync(Patience));
         Assert.Equal(EnqueueResult.Accepted, await small.WaitAsync(Patience));
         Assert.Equal(6, queue.Count);
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("large", 5)), ReadIds(queue));
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("small", 1)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("large", 5)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("small", 1)), ReadIds(queue));
     }
 
     [Fact]
@@ -142,9 +143,9 @@ public sealed class EventQueueTests
         // and a request of 2 (which fits) waiting behind it since t0 + 100 ms
         var queue = NewQueue(capacity: 10);
         await EnqueueAcceptedAsync(queue, "held", 8);
-        var large = queue.EnqueueAsync(TestEvents.Request("large", 5), CancellationToken.None).AsTask();
+        var large = queue.EnqueueAsync(TrackedEvents.Request("large", 5), CancellationToken.None).AsTask();
         _time.Advance(TimeSpan.FromMilliseconds(100));
-        var small = queue.EnqueueAsync(TestEvents.Request("small", 2), CancellationToken.None).AsTask();
+        var small = queue.EnqueueAsync(TrackedEvents.Request("small", 2), CancellationToken.None).AsTask();
         Assert.False(small.IsCompleted);
 
         // When the large one's enqueue timeout passes (well before the small one's)
@@ -154,8 +155,8 @@ public sealed class EventQueueTests
         Assert.Equal(EnqueueResult.Full, await large.WaitAsync(Patience));
         Assert.Equal(EnqueueResult.Accepted, await small.WaitAsync(Patience));
         Assert.Equal(10, queue.Count);
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("held", 8)), ReadIds(queue));
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("small", 2)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 8)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("small", 2)), ReadIds(queue));
         Assert.False(queue.TryRead(out _));
     }
 
@@ -181,7 +182,7 @@ public sealed class EventQueueTests
         // Given a full-enough queue and a request waiting for room
         var queue = NewQueue(capacity: 10);
         await EnqueueAcceptedAsync(queue, "held", 6);
-        var waiting = queue.EnqueueAsync(TestEvents.Request("late", 5), CancellationToken.None).AsTask();
+        var waiting = queue.EnqueueAsync(TrackedEvents.Request("late", 5), CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted);
 
         // When intake is closed
@@ -190,7 +191,7 @@ public sealed class EventQueueTests
         // Then the waiting request is answered Closed without waiting for its timeout, and none of it is queued
         Assert.Equal(EnqueueResult.Closed, await waiting.WaitAsync(Patience));
         Assert.Equal(6, queue.Count);
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("held", 6)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 6)), ReadIds(queue));
         Assert.False(queue.TryRead(out _));
     }
 
@@ -207,10 +208,10 @@ public sealed class EventQueueTests
 
         // Then consumers are told there is more to read until they have taken both, and then that the queue is done
         Assert.True(await queue.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(Patience));
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("a", 2)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("a", 2)), ReadIds(queue));
         Assert.True(await queue.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(Patience));
         Assert.False(queue.Completion.IsCompleted);
-        Assert.Equal(TestEvents.Ids(TestEvents.Request("b", 3)), ReadIds(queue));
+        Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("b", 3)), ReadIds(queue));
         Assert.False(await queue.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(Patience));
         await queue.Completion.WaitAsync(Patience);
         Assert.Equal(0, queue.Count);
@@ -245,7 +246,7 @@ public sealed class EventQueueTests
             {
                 while (queue.TryRead(out var events))
                 {
-                    read.AddRange(TestEvents.Ids(events));
+                    read.AddRange(TrackedEvents.Ids(events));
                     CheckCount();
                 }
             }
@@ -257,7 +258,7 @@ public sealed class EventQueueTests
         {
             for (var r = 0; r < RequestsEach; r++)
             {
-                var request = TestEvents.Request($"{enqueuer}/{r}", ((enqueuer + r) % 8) + 1);
+                var request = TrackedEvents.Request($"{enqueuer}/{r}", ((enqueuer + r) % 8) + 1);
                 switch (await queue.EnqueueAsync(request, CancellationToken.None))
                 {
                     case EnqueueResult.Accepted:
@@ -323,7 +324,7 @@ public sealed class EventQueueTests
 
     /// <summary>Enqueues a request expected to be answered without waiting; a regression fails instead of hanging the run.</summary>
     private static Task<EnqueueResult> EnqueueAsync(EventQueue queue, string name, int count) =>
-        queue.EnqueueAsync(TestEvents.Request(name, count), CancellationToken.None).AsTask().WaitAsync(Patience);
+        queue.EnqueueAsync(TrackedEvents.Request(name, count), CancellationToken.None).AsTask().WaitAsync(Patience);
 
     private static async Task EnqueueAcceptedAsync(EventQueue queue, string name, int count) =>
         Assert.Equal(EnqueueResult.Accepted, await EnqueueAsync(queue, name, count));
@@ -331,6 +332,6 @@ public sealed class EventQueueTests
     private static string[] ReadIds(EventQueue queue)
     {
         Assert.True(queue.TryRead(out TrackedEvent[] events), "expected a request to read");
-        return TestEvents.Ids(events);
+        return TrackedEvents.Ids(events);
     }
 }

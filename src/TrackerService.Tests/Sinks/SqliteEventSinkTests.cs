@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using TrackerService.Api;
 using TrackerService.Sinks;
+using TrackerService.Tests.Infrastructure;
 
 namespace TrackerService.Tests.Sinks;
 
@@ -72,13 +73,13 @@ public sealed class SqliteEventSinkTests : IAsyncLifetime
     {
         // Given a file holding one event
         var first = await InitializedSinkAsync();
-        Assert.Equal(1, await first.WriteAsync([TestEvents.One("m-1")], CancellationToken.None));
+        Assert.Equal(1, await first.WriteAsync([TrackedEvents.One("m-1")], CancellationToken.None));
 
         // When a second sink initializes on the same file
         var second = await InitializedSinkAsync();
 
         // Then the event is still there, and still counts as stored
-        Assert.Equal(0, await second.WriteAsync([TestEvents.One("m-1")], CancellationToken.None));
+        Assert.Equal(0, await second.WriteAsync([TrackedEvents.One("m-1")], CancellationToken.None));
         Assert.Equal(1, await CountAsync());
     }
 
@@ -89,7 +90,7 @@ public sealed class SqliteEventSinkTests : IAsyncLifetime
         var sink = NewSink();
 
         // When a batch is written, Then the call is refused
-        await Assert.ThrowsAsync<InvalidOperationException>(() => sink.WriteAsync([TestEvents.One("m-1")], CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sink.WriteAsync([TrackedEvents.One("m-1")], CancellationToken.None));
     }
 
     [Fact]
@@ -143,11 +144,11 @@ public sealed class SqliteEventSinkTests : IAsyncLifetime
     {
         // Given a batch that carries one messageId twice (a client retry merged into the same batch)
         var sink = await InitializedSinkAsync();
-        var original = TestEvents.One("m-1") with { Event = "Original" };
-        var repeat = TestEvents.One("m-1") with { Event = "Repeat" };
+        var original = TrackedEvents.One("m-1") with { Event = "Original" };
+        var repeat = TrackedEvents.One("m-1") with { Event = "Repeat" };
 
         // When it is written
-        var stored = await sink.WriteAsync([original, repeat, TestEvents.One("m-2")], CancellationToken.None);
+        var stored = await sink.WriteAsync([original, repeat, TrackedEvents.One("m-2")], CancellationToken.None);
 
         // Then one row per messageId is stored, the first one written, and the count says so
         Assert.Equal(2, stored);
@@ -162,11 +163,11 @@ public sealed class SqliteEventSinkTests : IAsyncLifetime
     {
         // Given a stored batch
         var sink = await InitializedSinkAsync();
-        Assert.Equal(2, await sink.WriteAsync([TestEvents.One("m-1"), TestEvents.One("m-2")], CancellationToken.None));
+        Assert.Equal(2, await sink.WriteAsync([TrackedEvents.One("m-1"), TrackedEvents.One("m-2")], CancellationToken.None));
 
         // When batches that repeat its messageIds are written (a retried write, a client resend)
-        var partlyNew = await sink.WriteAsync([TestEvents.One("m-2"), TestEvents.One("m-3")], CancellationToken.None);
-        var allSeen = await sink.WriteAsync([TestEvents.One("m-1"), TestEvents.One("m-2"), TestEvents.One("m-3")], CancellationToken.None);
+        var partlyNew = await sink.WriteAsync([TrackedEvents.One("m-2"), TrackedEvents.One("m-3")], CancellationToken.None);
+        var allSeen = await sink.WriteAsync([TrackedEvents.One("m-1"), TrackedEvents.One("m-2"), TrackedEvents.One("m-3")], CancellationToken.None);
 
         // Then only the new events are stored and counted
         Assert.Equal(1, partlyNew);
@@ -184,11 +185,11 @@ public sealed class SqliteEventSinkTests : IAsyncLifetime
 
         // When a batch is written with it
         await Assert.ThrowsAnyAsync<OperationCanceledException>(
-            () => sink.WriteAsync([TestEvents.One("m-1"), TestEvents.One("m-2")], cancellation.Token));
+            () => sink.WriteAsync([TrackedEvents.One("m-1"), TrackedEvents.One("m-2")], cancellation.Token));
 
         // Then none of the batch is stored, and the sink still takes the next write
         Assert.Equal(0, await CountAsync());
-        Assert.Equal(2, await sink.WriteAsync([TestEvents.One("m-1"), TestEvents.One("m-2")], CancellationToken.None));
+        Assert.Equal(2, await sink.WriteAsync([TrackedEvents.One("m-1"), TrackedEvents.One("m-2")], CancellationToken.None));
         Assert.Equal(2, await CountAsync());
     }
 
