@@ -579,6 +579,24 @@ public sealed class EventBatchParserTests
         Assert.Equal([$"[0].{field}"], Keys(result));
     }
 
+    [Theory]
+    [InlineData("userId", "\"a\\u0000b\"")]
+    [InlineData("properties", "{\"k\":\"a\\u0000\"}")]
+    [InlineData("traits", "{\"\\u0000\":1}")]
+    [InlineData("context", "{\"k\":[\"\\ud800\"]}")]
+    public void RefusesTextThatNoStoreCanHold(string field, string valueJson)
+    {
+        // Given a field whose text holds U+0000 or an unpaired surrogate (PostgreSQL's text and jsonb refuse both)
+        var body = Encoding.UTF8.GetBytes(WithField(field, valueJson));
+
+        // When
+        var result = new EventBatchParser(new ApiOptions(), _time).Parse(body);
+
+        // Then the event is refused, naming the field
+        Assert.Equal(EventParseOutcome.Invalid, result.Outcome);
+        Assert.Equal([$"[0].{field}"], Keys(result));
+    }
+
     [Fact]
     public void RefusesObjectFieldThatIsNotValidUtf8()
     {

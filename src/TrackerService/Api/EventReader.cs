@@ -12,6 +12,8 @@ internal static class EventReader
     // Invalid bytes are refused, not silently replaced with U+FFFD in what is stored.
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    private const string NotStorable = "Must be valid UTF-8 text without U+0000 or unpaired surrogates.";
+
     private static readonly JsonReaderOptions EventOptions = new() { MaxDepth = EventBatchParser.MaxEventDepth };
 
     /// <summary>Reads the event in <paramref name="json"/>; problems are added to <paramref name="errors"/>.</summary>
@@ -86,6 +88,29 @@ internal static class EventReader
             type, name, userId, anonymousId, timestamp, sentAt, receivedAt, properties, traits, context);
     }
 
+    /// <summary>
+    /// Whether the string token can be stored faithfully in every sink: valid UTF-8, no lone surrogate escape,
+    /// no U+0000 (which PostgreSQL's text and jsonb refuse). Only escaped strings need decoding to tell.
+    /// </summary>
+    private static bool IsStorableString(ref Utf8JsonReader reader, bool needValue, out string? value)
+    {
+        value = null;
+        if (!reader.ValueIsEscaped && !needValue)
+        {
+            return true; // unescaped JSON text can't hold U+0000 or a surrogate; its UTF-8 is checked as a whole
+        }
+
+        try
+        {
+            value = reader.GetString();
+            return value is null || !value.Contains('\0', StringComparison.Ordinal);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // invalid UTF-8 or a lone surrogate escape
+        }
+    }
+
     private static bool HasError(List<EventError> errors, int from, string field)
     {
         for (var i = from; i < errors.Count; i++)
@@ -104,16 +129,13 @@ internal static class EventReader
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                try
+                if (!IsStorableString(ref reader, needValue: true, out var value))
                 {
-                    return reader.GetString();
-                }
-                catch (InvalidOperationException)
-                {
-                    // Invalid UTF-8 or a lone surrogate escape: the text can't be represented faithfully.
-                    errors.Add(new EventError(index, field, "Must be valid UTF-8 text."));
+                    errors.Add(new EventError(index, field, NotStorable));
                     return null;
                 }
+
+                return value;
 
             case JsonTokenType.Null:
                 return null;
@@ -172,14 +194,29 @@ internal static class EventReader
         {
             case JsonTokenType.StartObject:
                 var start = (int)reader.TokenStartIndex;
-                reader.Skip();
+                var depth = reader.CurrentDepth;
+                var storable = true;
+                while (reader.Read() && reader.CurrentDepth > depth)
+                {
+                    if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+                    {
+                        storable &= IsStorableString(ref reader, needValue: false, out _);
+                    }
+                }
+
+                if (!storable)
+                {
+                    errors.Add(new EventError(index, field, NotStorable));
+                    return null;
+                }
+
                 try
                 {
                     return StrictUtf8.GetString(json[start..(int)reader.BytesConsumed]);
                 }
                 catch (DecoderFallbackException)
                 {
-                    errors.Add(new EventError(index, field, "Must be valid UTF-8 text."));
+                    errors.Add(new EventError(index, field, NotStorable));
                     return null;
                 }
 
