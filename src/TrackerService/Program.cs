@@ -18,6 +18,7 @@ try
     var app = builder.Build();
     app.UseSerilogRequestLogging();
     app.MapTrackerEndpoints();
+    app.ExitWithinShutdownBudget();
     var failure = app.Services.GetRequiredService<ComponentFailure>(); // RunAsync disposes the container
     await app.RunAsync();
     return failure.ExitCode;

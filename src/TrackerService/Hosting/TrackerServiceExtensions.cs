@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Polly;
 using TrackerService.Api;
 using TrackerService.Lifecycle;
@@ -39,7 +40,7 @@ internal static class TrackerServiceExtensions
 
         services.AddSingleton(sp => new EventBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EventQueue>();
-        services.AddSingleton<IEventSink, SqliteEventSink>();
+        AddSink(builder);
         services.AddSingleton<ResilientEventSink>();
         services.AddSingleton<SpillStore>();
         services.AddResiliencePipeline(SinkResilience.PipelineName, (pipeline, context) => SinkResilience.Configure(
@@ -65,6 +66,29 @@ internal static class TrackerServiceExtensions
         app.UseStatusCodePages();
         app.MapEventsApi();
         return app;
+    }
+
+    /// <summary>The store named by <c>Tracker:Sink:Kind</c>.</summary>
+    private static void AddSink(WebApplicationBuilder builder)
+    {
+        var kind = builder.Configuration.GetSection(SinkOptions.Section).Get<SinkOptions>()?.Kind ?? SinkKind.Sqlite;
+        if (kind == SinkKind.Postgres)
+        {
+            var connectionString = builder.Configuration.GetConnectionString("Postgres");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException("Tracker:Sink:Kind is 'Postgres' but ConnectionStrings:Postgres is not set.");
+            }
+
+            // Registered as an instance, so the container never disposes it: disposing waits on connections,
+            // and a connection to a frozen server would hold the process past its shutdown deadline.
+            builder.Services.AddSingleton(new NpgsqlDataSourceBuilder(connectionString).Build());
+            builder.Services.AddSingleton<IEventSink, PostgresEventSink>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<IEventSink, SqliteEventSink>();
+        }
     }
 
     /// <summary>A hosted service that other components (and tests) can also resolve as itself.</summary>

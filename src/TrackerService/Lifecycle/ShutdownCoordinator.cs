@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Trace;
 using TrackerService.Pipeline;
 using TrackerService.Telemetry;
 
@@ -22,6 +23,7 @@ internal sealed partial class ShutdownCoordinator(
     EventQueue queue,
     DeliveryService delivery,
     IOptions<ShutdownOptions> options,
+    IServiceProvider services,
     TimeProvider time,
     ILogger<ShutdownCoordinator> logger) : IHostedLifecycleService
 {
@@ -67,6 +69,10 @@ internal sealed partial class ShutdownCoordinator(
         activity?.SetStatus(result.Spilled == 0 ? ActivityStatusCode.Ok : ActivityStatusCode.Unset);
         LogFinished(logger, result.DeadlineReached ? "deadline reached" : "drained", queuedAtStart, result.Drained, result.Spilled,
             elapsed.TotalMilliseconds, o.Timeout.TotalMilliseconds);
+        activity?.Stop();
+
+        // Export the trace now, while the budget lasts, rather than at container disposal.
+        services.GetService<TracerProvider>()?.ForceFlush(1000);
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;

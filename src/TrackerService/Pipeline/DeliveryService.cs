@@ -26,10 +26,14 @@ internal sealed class DeliveryService(
     TimeProvider time,
     TrackerTelemetry telemetry) : IHostedService, IDisposable
 {
+    /// <summary>How long, after the deadline, consumers get to return from cancelled sink calls before their batches are spilled without them.</summary>
+    private static readonly TimeSpan AbandonGrace = TimeSpan.FromMilliseconds(300);
+
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _lock = new();
     private readonly List<TrackedEvent> _unconfirmed = [];
-    private Task[] _consumers = [];
+    private Consumer[] _consumers = [];
+    private bool _spillTaken;
     private Task<DrainResult>? _drain;
     private long _delivered;
     private int _inFlight;
@@ -41,7 +45,13 @@ internal sealed class DeliveryService(
     {
         await sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var o = options.Value;
-        _consumers = [.. Enumerable.Range(0, o.Consumers).Select(id => Task.Run(() => ConsumeAsync(id, o), CancellationToken.None))];
+        _consumers = [.. Enumerable.Range(0, o.Consumers).Select(id => new Consumer(new EventBatcher(queue, o.BatchSize, o.FlushInterval, time), o.BatchSize))];
+        for (var id = 0; id < _consumers.Length; id++)
+        {
+            var consumer = _consumers[id];
+            var consumerId = id;
+            consumer.Run = Task.Run(() => ConsumeAsync(consumerId, consumer), CancellationToken.None);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
@@ -68,7 +78,7 @@ internal sealed class DeliveryService(
     private async Task<DrainResult> RunDrainAsync(CancellationToken deadline)
     {
         var deliveredBefore = Interlocked.Read(ref _delivered);
-        var consumers = Task.WhenAll(_consumers);
+        var consumers = Task.WhenAll(_consumers.Select(c => c.Run));
         var deadlineReached = false;
         try
         {
@@ -76,19 +86,26 @@ internal sealed class DeliveryService(
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            // Stop waiting: cancel the sink calls; each consumer hands back what it held, unconfirmed.
+            // Stop waiting: cancel the sink calls; each consumer hands back what it held, unconfirmed. A call
+            // that ignores cancellation (a driver waiting on a frozen server) gets a moment, no more.
             deadlineReached = true;
             await _abort.CancelAsync().ConfigureAwait(false);
-            await consumers.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await consumers.WaitAsync(AbandonGrace, time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        // Whatever is left: batches the store did not confirm, and (after the deadline or a consumer
-        // failure) events never taken off the queue. The queue's writer is completed, so this ends.
+        // Whatever is left: batches the store did not confirm (handed back, or held by a consumer still stuck
+        // in the sink), and events never taken off the queue. The queue's writer is completed, so this ends.
         List<TrackedEvent> left;
         lock (_lock)
         {
+            _spillTaken = true; // a stuck consumer that returns later must not hand its batch back again
             left = [.. _unconfirmed];
             _unconfirmed.Clear();
+            foreach (var stuck in _consumers.Where(c => !c.Run.IsCompleted))
+            {
+                left.AddRange(stuck.Batch);
+                left.AddRange(stuck.Batcher.Pending);
+            }
         }
 
         while (queue.TryRead(out var events))
@@ -101,13 +118,12 @@ internal sealed class DeliveryService(
         return new DrainResult(Interlocked.Read(ref _delivered) - deliveredBefore, left.Count, deadlineReached);
     }
 
-    private async Task ConsumeAsync(int id, DeliveryOptions o)
+    private async Task ConsumeAsync(int id, Consumer consumer)
     {
-        var batcher = new EventBatcher(queue, o.BatchSize, o.FlushInterval, time);
-        var batch = new List<TrackedEvent>(o.BatchSize);
+        var batch = consumer.Batch;
         try
         {
-            while (await batcher.FillAsync(batch, _abort.Token).ConfigureAwait(false))
+            while (await consumer.Batcher.FillAsync(batch, _abort.Token).ConfigureAwait(false))
             {
                 Interlocked.Add(ref _inFlight, batch.Count);
                 await sink.WriteAsync(batch, _abort.Token).ConfigureAwait(false);
@@ -119,23 +135,38 @@ internal sealed class DeliveryService(
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
             // The shutdown deadline: hand back what this consumer held, for the spill.
-            HandBack(batch, batcher);
+            HandBack(consumer);
         }
         catch (Exception ex)
         {
             // A consumer that dies would leave events unread: keep what it held and stop the whole host
             // through the same drain-and-spill path, with a failure exit code so the orchestrator restarts it.
-            HandBack(batch, batcher);
+            HandBack(consumer);
             failure.Fail($"Consumer {id}", ex);
         }
     }
 
-    private void HandBack(List<TrackedEvent> batch, EventBatcher batcher)
+    private void HandBack(Consumer consumer)
     {
         lock (_lock)
         {
-            _unconfirmed.AddRange(batch);
-            _unconfirmed.AddRange(batcher.Pending);
+            if (!_spillTaken)
+            {
+                _unconfirmed.AddRange(consumer.Batch);
+                _unconfirmed.AddRange(consumer.Batcher.Pending);
+            }
+
+            consumer.Batch.Clear();
         }
+    }
+
+    /// <summary>One consumer's state, visible to the drain so that a consumer stuck in the sink can't hide events.</summary>
+    private sealed class Consumer(EventBatcher batcher, int batchSize)
+    {
+        public EventBatcher Batcher { get; } = batcher;
+
+        public List<TrackedEvent> Batch { get; } = new(batchSize);
+
+        public Task Run { get; set; } = Task.CompletedTask;
     }
 }

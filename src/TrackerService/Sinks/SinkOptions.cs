@@ -23,4 +23,7 @@ public enum SinkKind
 {
     /// <summary>An embedded SQLite database file (<c>ConnectionStrings:Sqlite</c>).</summary>
     Sqlite,
+
+    /// <summary>A PostgreSQL database (<c>ConnectionStrings:Postgres</c>).</summary>
+    Postgres,
 }

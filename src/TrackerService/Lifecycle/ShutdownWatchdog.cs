@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Options;
+
+namespace TrackerService.Lifecycle;
+
+/// <summary>
+/// The last guarantee of the shutdown budget: from the first moment of stopping, the process exits by
+/// <see cref="ShutdownOptions.Timeout"/> + 0.9 s with its proper exit code, even if some teardown (a driver
+/// waiting on a frozen server, a provider flushing to a dead collector) would hold it longer. By then the
+/// coordinator has drained or spilled everything: only teardown can be cut.
+/// </summary>
+internal static partial class ShutdownWatchdog
+{
+    private static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(900);
+
+    /// <summary>Arms the watchdog for the real process. Test hosts never call this.</summary>
+    public static WebApplication ExitWithinShutdownBudget(this WebApplication app)
+    {
+        var budget = app.Services.GetRequiredService<IOptions<ShutdownOptions>>().Value.Timeout + Margin;
+        var failure = app.Services.GetRequiredService<ComponentFailure>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ShutdownWatchdog).FullName!);
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            // A dedicated thread: the thread pool may be the thing that is stuck.
+            var watchdog = new Thread(() =>
+            {
+                Thread.Sleep(budget);
+                LogForcedExit(logger, budget.TotalMilliseconds, failure.ExitCode);
+                Environment.Exit(failure.ExitCode);
+            })
+            {
+                IsBackground = true,
+                Name = "shutdown watchdog",
+            };
+            watchdog.Start();
+        });
+        return app;
+    }
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Teardown outlasted the shutdown budget ({BudgetMs} ms from the signal); exiting now with code {ExitCode}")]
+    private static partial void LogForcedExit(ILogger logger, double budgetMs, int exitCode);
+}
