@@ -27,6 +27,8 @@ internal sealed partial class ShutdownCoordinator(
     TimeProvider time,
     ILogger<ShutdownCoordinator> logger) : IHostedLifecycleService
 {
+    private readonly TracerProvider? _tracerProvider = services.GetService<TracerProvider>();
+
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
@@ -72,7 +74,7 @@ internal sealed partial class ShutdownCoordinator(
         activity?.Stop();
 
         // Export the trace now, while the budget lasts, rather than at container disposal.
-        services.GetService<TracerProvider>()?.ForceFlush(1000);
+        _tracerProvider?.ForceFlush(1000);
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace TrackerService.Lifecycle;
@@ -12,9 +14,14 @@ internal static partial class ShutdownWatchdog
 {
     private static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(900);
 
-    /// <summary>Arms the watchdog for the real process. Test hosts never call this.</summary>
+    /// <summary>Arms the watchdog when the service runs on Kestrel (a real process, not an in-memory test host).</summary>
     public static WebApplication ExitWithinShutdownBudget(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<IServer>().GetType().Assembly != typeof(KestrelServerOptions).Assembly)
+        {
+            return app; // a test server shares its process with the test runner: never exit it
+        }
+
         var budget = app.Services.GetRequiredService<IOptions<ShutdownOptions>>().Value.Timeout + Margin;
         var failure = app.Services.GetRequiredService<ComponentFailure>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ShutdownWatchdog).FullName!);
