@@ -232,6 +232,9 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
             Store,
             new ResilientEventSink(sink, pipelines, TimeProvider.System, _telemetry),
             Options.Create(new DeliveryOptions { BatchSize = batchSize }),
+            Options.Create(new SpillOptions { Directory = Store.Folder }),
+            new ReplaySignal(),
+            _time,
             _lifetime,
             _telemetry,
             NullLogger<SpillReplayService>.Instance);

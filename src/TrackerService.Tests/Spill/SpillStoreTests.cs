@@ -300,7 +300,7 @@ public sealed class SpillStoreTests : IDisposable
         Assert.Equal(2, segments.Count);
 
         // When the first is deleted
-        SpillStore.Delete(segments[0]);
+        Store.Delete(segments[0]);
 
         // Then only the second is left
         Assert.False(File.Exists(segments[0]));

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Polly;
+using Polly.CircuitBreaker;
 using TrackerService.Api;
 using TrackerService.Lifecycle;
 using TrackerService.Pipeline;
@@ -43,12 +44,18 @@ internal static class TrackerServiceExtensions
         AddSink(builder);
         services.AddSingleton<ResilientEventSink>();
         services.AddSingleton<SpillStore>();
+        services.AddSingleton<CircuitBreakerStateProvider>();
+        services.AddSingleton<ReplaySignal>();
         services.AddResiliencePipeline(SinkResilience.PipelineName, (pipeline, context) => SinkResilience.Configure(
             pipeline,
             context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value,
-            context.ServiceProvider.GetRequiredService<IEventSink>().IsTransient));
+            context.ServiceProvider.GetRequiredService<IEventSink>().IsTransient,
+            context.ServiceProvider.GetRequiredService<CircuitBreakerStateProvider>(),
+            context.ServiceProvider.GetRequiredService<ReplaySignal>().Wake));
 
-        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("lifecycle", tags: [ReadinessHealthCheck.Tag]);
+        services.AddHealthChecks()
+            .AddCheck<ReadinessHealthCheck>("lifecycle", tags: [ReadinessHealthCheck.Tag])
+            .AddCheck<SinkHealthCheck>("sink", tags: [ReadinessHealthCheck.Tag]);
 
         // Hosted services start in this order, before the web server, and stop in reverse, after it:
         // the admin listener is up before anything else and answers until the very end.

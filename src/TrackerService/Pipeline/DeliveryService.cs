@@ -17,17 +17,21 @@ namespace TrackerService.Pipeline;
 /// timing. The drain is <see cref="DrainAsync"/>, driven by the shutdown coordinator once intake is closed;
 /// <see cref="StopAsync"/> runs it too, in case nothing else did.
 /// </remarks>
-internal sealed class DeliveryService(
+internal sealed partial class DeliveryService(
     EventQueue queue,
     ResilientEventSink sink,
     SpillStore spill,
     IOptions<DeliveryOptions> options,
     ComponentFailure failure,
     TimeProvider time,
-    TrackerTelemetry telemetry) : IHostedService, IDisposable
+    TrackerTelemetry telemetry,
+    ILogger<DeliveryService> logger) : IHostedService, IDisposable
 {
     /// <summary>How long, after the deadline, consumers get to return from cancelled sink calls before their batches are spilled without them.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>How long a consumer holding a batch waits, when both the store and the spill refuse it, before trying again.</summary>
+    private static readonly TimeSpan SpillFullPause = TimeSpan.FromSeconds(1);
 
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _lock = new();
@@ -126,8 +130,7 @@ internal sealed class DeliveryService(
             while (await consumer.Batcher.FillAsync(batch, _abort.Token).ConfigureAwait(false))
             {
                 Interlocked.Add(ref _inFlight, batch.Count);
-                await sink.WriteAsync(batch, _abort.Token).ConfigureAwait(false);
-                Interlocked.Add(ref _delivered, batch.Count);
+                await DeliverOrSpillAsync(batch).ConfigureAwait(false);
                 Interlocked.Add(ref _inFlight, -batch.Count);
                 batch.Clear(); // not before the counts: a batch in hand is either confirmed or handed back
             }
@@ -146,6 +149,36 @@ internal sealed class DeliveryService(
         }
     }
 
+    /// <summary>
+    /// Writes the batch to the store; when the store is unavailable (retries exhausted, circuit open) writes it
+    /// to the spill for replay instead. When the spill is full too, keeps the batch and tries again after a
+    /// pause: this consumer stops reading, the queue fills, and clients get 503 rather than the disk filling up.
+    /// </summary>
+    private async Task DeliverOrSpillAsync(List<TrackedEvent> batch)
+    {
+        while (true)
+        {
+            try
+            {
+                await sink.WriteAsync(batch, _abort.Token).ConfigureAwait(false);
+                Interlocked.Add(ref _delivered, batch.Count);
+                return;
+            }
+            catch (Exception ex) when (!_abort.IsCancellationRequested && sink.IsUnavailable(ex))
+            {
+                if (await spill.TryWriteAsync(batch, _abort.Token).ConfigureAwait(false))
+                {
+                    telemetry.Spilled(batch.Count);
+                    LogSpilled(logger, batch.Count, ex.Message);
+                    return;
+                }
+
+                LogSpillFull(logger, batch.Count);
+                await Task.Delay(SpillFullPause, time, _abort.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
     private void HandBack(Consumer consumer)
     {
         lock (_lock)
@@ -159,6 +192,12 @@ internal sealed class DeliveryService(
             consumer.Batch.Clear();
         }
     }
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "The store is unavailable ({Reason}); spilled a batch of {Events} events for replay")]
+    private static partial void LogSpilled(ILogger logger, int events, string reason);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "The store is unavailable and the spill is full; holding a batch of {Events} events (clients get 503 when the queue fills)")]
+    private static partial void LogSpillFull(ILogger logger, int events);
 
     /// <summary>One consumer's state, visible to the drain so that a consumer stuck in the sink can't hide events.</summary>
     private sealed class Consumer(EventBatcher batcher, int batchSize)

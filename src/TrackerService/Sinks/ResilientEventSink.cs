@@ -15,6 +15,9 @@ internal sealed class ResilientEventSink(IEventSink sink, ResiliencePipelineProv
 
     public Task InitializeAsync(CancellationToken cancellationToken) => sink.InitializeAsync(cancellationToken);
 
+    /// <summary>Whether the store gave up on a batch for now (retries exhausted, circuit open), as opposed to being broken.</summary>
+    public bool IsUnavailable(Exception exception) => SinkResilience.IsUnavailable(exception, sink.IsTransient);
+
     /// <summary>Writes the batch, retrying until it is confirmed or <paramref name="cancellationToken"/> fires.</summary>
     /// <returns>The number of events newly stored (the rest were already there).</returns>
     public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)

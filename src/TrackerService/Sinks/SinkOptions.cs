@@ -16,6 +16,26 @@ public sealed class SinkOptions
 
     /// <summary>Longest pause between write attempts. The default value is 5 seconds.</summary>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Retries of a failed batch before it goes to the spill (and is replayed later). The default value is 4.
+    /// </summary>
+    public int MaxRetryAttempts { get; set; } = 4;
+
+    /// <summary>
+    /// Share of failed writes, over <see cref="CircuitSamplingDuration"/>, that opens the circuit: batches then
+    /// go straight to the spill until a probe succeeds. The default value is 0.5.
+    /// </summary>
+    public double CircuitFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Window over which the failure ratio is measured. The default value is 30 seconds.</summary>
+    public TimeSpan CircuitSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Writes needed in the window before the circuit may open. The default value is 4.</summary>
+    public int CircuitMinimumThroughput { get; set; } = 4;
+
+    /// <summary>How long the circuit stays open before a probe write is let through. The default value is 5 seconds.</summary>
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>The kinds of store events can be delivered to.</summary>

@@ -10,4 +10,14 @@ public sealed class SpillOptions
     /// The default value is <c>data/spill</c>.
     /// </summary>
     public string Directory { get; set; } = "data/spill";
+
+    /// <summary>
+    /// Most bytes the spill may hold while the service runs. When it is full, failed batches stay in memory,
+    /// the queue fills and clients get 503: backpressure instead of a full disk. At shutdown everything left
+    /// is spilled whatever this says, since nothing accepted may be lost. The default value is 1 GiB.
+    /// </summary>
+    public long MaxBytes { get; set; } = 1L << 30;
+
+    /// <summary>How often the spill is looked at for replay while the service runs. The default value is 5 seconds.</summary>
+    public TimeSpan ReplayInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -13,6 +13,12 @@ internal sealed class SpillOptionsValidator : IValidateOptions<SpillOptions>
             check.Fail(nameof(options.Directory), options.Directory, "must be a folder path");
         }
 
+        if (options.MaxBytes < 1024 * 1024)
+        {
+            check.Fail(nameof(options.MaxBytes), options.MaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be at least 1048576 (1 MiB)");
+        }
+
+        check.Range(nameof(options.ReplayInterval), options.ReplayInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         return check.Result();
     }
 }

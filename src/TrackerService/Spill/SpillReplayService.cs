@@ -6,14 +6,18 @@ using TrackerService.Telemetry;
 namespace TrackerService.Spill;
 
 /// <summary>
-/// Replays the spill into the store at start, in the background while new traffic is taken. A segment is
-/// deleted only after every event in it is confirmed; the store's unique messageId makes a replay that is
-/// cut short and done again harmless.
+/// Replays the spill into the store: at start, in the background while new traffic is taken, then again every
+/// <see cref="SpillOptions.ReplayInterval"/> and as soon as the store's circuit closes. A segment is deleted
+/// only after every event in it is confirmed; the store's unique messageId makes a replay that is cut short
+/// and done again harmless.
 /// </summary>
 internal sealed partial class SpillReplayService(
     SpillStore spill,
     ResilientEventSink sink,
     IOptions<DeliveryOptions> delivery,
+    IOptions<SpillOptions> options,
+    ReplaySignal signal,
+    TimeProvider time,
     IHostApplicationLifetime lifetime,
     TrackerTelemetry telemetry,
     ILogger<SpillReplayService> logger) : IHostedService, IDisposable
@@ -21,21 +25,24 @@ internal sealed partial class SpillReplayService(
     private readonly CancellationTokenSource _stopping = new();
     private CancellationTokenRegistration _onStopping;
     private volatile bool _disposed;
+    private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _replay = Task.CompletedTask;
 
-    /// <summary>Completes when the replay that began at start has finished or stopped.</summary>
-    public Task Completion => _replay;
+    /// <summary>Completes when the replay of what was spilled before the start has finished or stopped.</summary>
+    public Task Completion => _firstPass.Task;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // A shutdown's budget belongs to the drain; what replay has not confirmed stays spilled for next time.
         _onStopping = lifetime.ApplicationStopping.Register(_stopping.Cancel);
+        spill.RecoverPartialSegments();
         var segments = spill.ListSegments();
-        if (segments.Count > 0)
+        if (segments.Count == 0)
         {
-            _replay = Task.Run(() => ReplayAsync(segments, _stopping.Token), CancellationToken.None);
+            _firstPass.TrySetResult();
         }
 
+        _replay = Task.Run(() => RunAsync(segments, _stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -57,6 +64,32 @@ internal sealed partial class SpillReplayService(
         _stopping.Dispose();
     }
 
+    private async Task RunAsync(IReadOnlyList<string> segments, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (segments.Count > 0)
+                {
+                    await ReplayAsync(segments, cancellationToken).ConfigureAwait(false);
+                }
+
+                _firstPass.TrySetResult();
+                await signal.WaitAsync(options.Value.ReplayInterval, time, cancellationToken).ConfigureAwait(false);
+                segments = spill.ListSegments();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+        finally
+        {
+            _firstPass.TrySetResult();
+        }
+    }
+
     private async Task ReplayAsync(IReadOnlyList<string> segments, CancellationToken cancellationToken)
     {
         try
@@ -73,7 +106,7 @@ internal sealed partial class SpillReplayService(
         }
         catch (Exception ex)
         {
-            // The segments stay where they are; the next start tries again.
+            // The segments stay where they are; the next pass (or the next start) tries again.
             LogFailed(logger, ex);
         }
     }
@@ -103,7 +136,7 @@ internal sealed partial class SpillReplayService(
         }
         else
         {
-            SpillStore.Delete(path);
+            spill.Delete(path);
             LogReplayed(logger, segment.Events.Count, stored, path);
         }
     }
@@ -120,6 +153,6 @@ internal sealed partial class SpillReplayService(
     [LoggerMessage(EventId = 413, Level = LogLevel.Error, Message = "Spill segment {Segment} is corrupt; its {Events} readable events were replayed and the file was moved to {MovedTo} for inspection")]
     private static partial void LogCorrupt(ILogger logger, string segment, string movedTo, int events);
 
-    [LoggerMessage(EventId = 414, Level = LogLevel.Error, Message = "Spill replay failed; the segments are kept for the next start")]
+    [LoggerMessage(EventId = 414, Level = LogLevel.Warning, Message = "Spill replay stopped; the segments are kept and tried again later")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 }

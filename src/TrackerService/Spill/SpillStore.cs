@@ -18,9 +18,32 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
 {
     public const string SegmentPattern = "*.jsonl";
 
+    private const string PartialSuffix = ".partial";
+
+    private long _bytes;
+
     public string Folder { get; } = Path.GetFullPath(options.Value.Directory);
 
-    /// <summary>Writes <paramref name="events"/> to a new segment and flushes it to disk.</summary>
+    /// <summary>
+    /// Writes <paramref name="events"/> to a new segment if the spill has room (<see cref="SpillOptions.MaxBytes"/>).
+    /// </summary>
+    /// <returns>False when the spill is full and nothing was written.</returns>
+    public async Task<bool> TryWriteAsync(IReadOnlyCollection<TrackedEvent> events, CancellationToken cancellationToken)
+    {
+        if (Bytes >= options.Value.MaxBytes)
+        {
+            return false;
+        }
+
+        await WriteAsync(events, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="events"/> to a new segment and flushes it to disk, whatever the size cap (the
+    /// shutdown path: nothing accepted may be lost). The segment is written under a temporary name and
+    /// renamed when complete, so replay never reads one that is still being written.
+    /// </summary>
     public async Task WriteAsync(IReadOnlyCollection<TrackedEvent> events, CancellationToken cancellationToken = default)
     {
         if (events.Count == 0)
@@ -32,22 +55,53 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
 
         // Names sort in the order segments were written, so replay keeps that order.
         var path = Path.Combine(Folder, $"{time.GetUtcNow():yyyyMMdd'T'HHmmssfff}-{Guid.CreateVersion7():N}.jsonl");
+        var partial = path + PartialSuffix;
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
-        foreach (var e in events)
+        long written = 0;
+        await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
         {
-            SpillFormat.Write(buffer, e);
-            if (buffer.WrittenCount >= 60 * 1024)
+            foreach (var e in events)
             {
-                await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                buffer.ResetWrittenCount();
+                SpillFormat.Write(buffer, e);
+                if (buffer.WrittenCount >= 60 * 1024)
+                {
+                    await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                    written += buffer.WrittenCount;
+                    buffer.ResetWrittenCount();
+                }
             }
+
+            await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            written += buffer.WrittenCount;
+            file.Flush(flushToDisk: true);
         }
 
-        await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        file.Flush(flushToDisk: true);
+        File.Move(partial, path);
+        Interlocked.Add(ref _bytes, written);
         LogWritten(logger, events.Count, path);
     }
+
+    /// <summary>
+    /// At start: a segment left under its temporary name was cut short by a crash. Its complete lines are
+    /// still accepted events, so it joins the others (its torn last line is skipped on replay).
+    /// </summary>
+    public void RecoverPartialSegments()
+    {
+        if (!Directory.Exists(Folder))
+        {
+            return;
+        }
+
+        foreach (var partial in Directory.GetFiles(Folder, "*" + PartialSuffix))
+        {
+            File.Move(partial, partial[..^PartialSuffix.Length], overwrite: false);
+        }
+
+        Interlocked.Exchange(ref _bytes, Directory.GetFiles(Folder, SegmentPattern).Sum(f => new FileInfo(f).Length));
+    }
+
+    /// <summary>Bytes of segments waiting for replay.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>The segments waiting for replay, oldest first.</summary>
     public IReadOnlyList<string> ListSegments() =>
@@ -88,7 +142,12 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
     }
 
     /// <summary>Removes a segment whose every event is stored.</summary>
-    public static void Delete(string path) => File.Delete(path);
+    public void Delete(string path)
+    {
+        var length = new FileInfo(path).Length;
+        File.Delete(path);
+        Interlocked.Add(ref _bytes, -length);
+    }
 
     /// <summary>Moves a segment that can't be trusted into <c>corrupt/</c> for a person to look at; it is never deleted.</summary>
     public string MoveAside(string path)
@@ -96,7 +155,9 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
         var folder = Path.Combine(Folder, "corrupt");
         Directory.CreateDirectory(folder);
         var target = Path.Combine(folder, Path.GetFileName(path));
+        var length = new FileInfo(path).Length;
         File.Move(path, target, overwrite: false);
+        Interlocked.Add(ref _bytes, -length);
         return target;
     }
 
