@@ -15,9 +15,13 @@ internal sealed class TrackerApplication : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
 
-    public TrackerApplication(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    private readonly bool _ownsFolder;
+
+    /// <param name="folder">Where the store and spill live; by default a new temporary folder, deleted on disposal.</param>
+    public TrackerApplication(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string? folder = null)
     {
-        Folder = Directory.CreateTempSubdirectory("tracker-tests-").FullName;
+        _ownsFolder = folder is null;
+        Folder = folder ?? Directory.CreateTempSubdirectory("tracker-tests-").FullName;
         DatabasePath = Path.Combine(Folder, "data", "events.db");
         _settings = new Dictionary<string, string?>
         {
@@ -61,6 +65,11 @@ internal sealed class TrackerApplication : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         SqliteConnection.ClearAllPools();
+        if (!_ownsFolder)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Folder, recursive: true);
