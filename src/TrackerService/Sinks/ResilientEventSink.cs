@@ -1,4 +1,5 @@
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Registry;
 using TrackerService.Api;
 using TrackerService.Telemetry;
@@ -9,26 +10,47 @@ namespace TrackerService.Sinks;
 /// The one way batches reach the store: the sink behind the named resilience pipeline, with the
 /// write's duration and outcome recorded. Used by the consumers and by spill replay alike.
 /// </summary>
-internal sealed class ResilientEventSink(IEventSink sink, ResiliencePipelineProvider<string> pipelines, TimeProvider time, TrackerTelemetry telemetry)
+internal sealed class ResilientEventSink
 {
-    private readonly ResiliencePipeline _pipeline = pipelines.GetPipeline(SinkResilience.PipelineName);
+    private readonly IEventSink _sink;
+    private readonly TimeProvider _time;
+    private readonly TrackerTelemetry _telemetry;
+    private readonly ResiliencePipeline _pipeline;
 
-    public Task InitializeAsync(CancellationToken cancellationToken) => sink.InitializeAsync(cancellationToken);
+    public ResilientEventSink(IEventSink sink, ResiliencePipelineProvider<string> pipelines, TimeProvider time, TrackerTelemetry telemetry,
+        CircuitBreakerStateProvider? circuit = null)
+    {
+        _sink = sink;
+        _time = time;
+        _telemetry = telemetry;
+        _pipeline = pipelines.GetPipeline(SinkResilience.PipelineName);
+        if (circuit is not null)
+        {
+            telemetry.ObserveCircuit(() => circuit.CircuitState switch
+            {
+                CircuitState.Closed => 0,
+                CircuitState.HalfOpen => 1,
+                _ => 2,
+            });
+        }
+    }
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => _sink.InitializeAsync(cancellationToken);
 
     /// <summary>Whether the store gave up on a batch for now (retries exhausted, circuit open), as opposed to being broken.</summary>
-    public bool IsUnavailable(Exception exception) => SinkResilience.IsUnavailable(exception, sink.IsTransient);
+    public bool IsUnavailable(Exception exception) => SinkResilience.IsUnavailable(exception, _sink.IsTransient);
 
     /// <summary>Writes the batch, retrying until it is confirmed or <paramref name="cancellationToken"/> fires.</summary>
     /// <returns>The number of events newly stored (the rest were already there).</returns>
     public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
     {
-        var started = time.GetTimestamp();
+        var started = _time.GetTimestamp();
         var stored = await _pipeline.ExecuteAsync(
             static (state, token) => new ValueTask<int>(state.sink.WriteAsync(state.batch, token)),
-            (sink, batch),
+            (sink: _sink, batch),
             cancellationToken).ConfigureAwait(false);
-        telemetry.Stored(stored);
-        telemetry.BatchWritten(time.GetElapsedTime(started));
+        _telemetry.Stored(stored);
+        _telemetry.BatchWritten(_time.GetElapsedTime(started));
         return stored;
     }
 }

@@ -24,6 +24,7 @@ internal static class OpenTelemetryExtensions
                 .AddAspNetCoreInstrumentation())
             .WithMetrics(metrics => metrics
                 .AddMeter(TrackerTelemetry.Name)
+                .AddMeter("Polly") // resilience.polly.strategy.events: retries, circuit opened/closed
                 .AddAspNetCoreInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

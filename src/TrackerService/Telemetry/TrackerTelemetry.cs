@@ -36,6 +36,10 @@ internal sealed class TrackerTelemetry : IDisposable
 
     public static ActivitySource ActivitySource { get; } = new(Name);
 
+    /// <summary>Publishes the store's circuit: 0 closed, 1 half-open (probing), 2 open or isolated.</summary>
+    public void ObserveCircuit(Func<int> state) =>
+        _meter.CreateObservableGauge("tracker.sink.circuit_state", state, null, "The store's circuit: 0 closed, 1 half-open, 2 open.");
+
     /// <summary>Publishes the queue's depth and capacity, read when metrics are collected.</summary>
     public void ObserveQueue(Func<int> depth, int capacity)
     {
