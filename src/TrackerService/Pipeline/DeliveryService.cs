@@ -40,6 +40,7 @@ internal sealed partial class DeliveryService(
     private bool _spillTaken;
     private Task<DrainResult>? _drain;
     private long _delivered;
+    private long _spilledByConsumers;
     private int _inFlight;
 
     /// <summary>Events in batches being written and not yet confirmed by the store.</summary>
@@ -82,6 +83,7 @@ internal sealed partial class DeliveryService(
     private async Task<DrainResult> RunDrainAsync(CancellationToken deadline)
     {
         var deliveredBefore = Interlocked.Read(ref _delivered);
+        var spilledBefore = Interlocked.Read(ref _spilledByConsumers);
         var consumers = Task.WhenAll(_consumers.Select(c => c.Run));
         var deadlineReached = false;
         try
@@ -119,7 +121,8 @@ internal sealed partial class DeliveryService(
 
         await spill.WriteAsync(left, CancellationToken.None).ConfigureAwait(false);
         telemetry.Spilled(left.Count);
-        return new DrainResult(Interlocked.Read(ref _delivered) - deliveredBefore, left.Count, deadlineReached);
+        var spilledByConsumers = (int)(Interlocked.Read(ref _spilledByConsumers) - spilledBefore);
+        return new DrainResult(Interlocked.Read(ref _delivered) - deliveredBefore, left.Count + spilledByConsumers, deadlineReached);
     }
 
     private async Task ConsumeAsync(int id, Consumer consumer)
@@ -169,6 +172,7 @@ internal sealed partial class DeliveryService(
                 if (await spill.TryWriteAsync(batch, _abort.Token).ConfigureAwait(false))
                 {
                     telemetry.Spilled(batch.Count);
+                    Interlocked.Add(ref _spilledByConsumers, batch.Count);
                     LogSpilled(logger, batch.Count, ex.Message);
                     return;
                 }
