@@ -46,7 +46,10 @@ internal sealed class ResilientEventSink
     {
         var started = _time.GetTimestamp();
         var stored = await _pipeline.ExecuteAsync(
-            static (state, token) => new ValueTask<int>(state.sink.WriteAsync(state.batch, token)),
+            // Polly's timeout is cooperative: a driver that ignores the token (Npgsql opening a connection to a
+            // frozen server waits out its own connect timeout) would stretch every attempt. WaitAsync ends the
+            // attempt when the token fires; an abandoned write that commits later is harmless (unique messageId).
+            static (state, token) => new ValueTask<int>(state.sink.WriteAsync(state.batch, token).WaitAsync(token)),
             (sink: _sink, batch),
             cancellationToken).ConfigureAwait(false);
         _telemetry.Stored(stored);

@@ -11,7 +11,7 @@ internal sealed class SinkOptionsValidator : IValidateOptions<SinkOptions>
             .Range(nameof(options.AttemptTimeout), options.AttemptTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5))
             .Range(nameof(options.RetryBaseDelay), options.RetryBaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1))
             .Range(nameof(options.RetryMaxDelay), options.RetryMaxDelay, options.RetryBaseDelay, TimeSpan.FromMinutes(5))
-            .Range(nameof(options.MaxRetryAttempts), options.MaxRetryAttempts, 0, 100)
+            .Range(nameof(options.MaxRetryAttempts), options.MaxRetryAttempts, 1, 100)
             .Range(nameof(options.CircuitSamplingDuration), options.CircuitSamplingDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromHours(1))
             .Range(nameof(options.CircuitMinimumThroughput), options.CircuitMinimumThroughput, 2, 10_000)
             .Range(nameof(options.CircuitBreakDuration), options.CircuitBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromHours(1));
