@@ -119,8 +119,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Lines of every spill segment in the folder (one event per line).</summary>
-    public int CountSpilledEvents() => !Directory.Exists(SpillFolder) ? 0
-        : Directory.GetFiles(SpillFolder, "*.jsonl").Sum(f => File.ReadLines(f).Count(l => l.Length > 0));
+    public int CountSpilledEvents() => StoreReader.CountSpilledEvents(SpillFolder);
 
     public async ValueTask DisposeAsync()
     {

@@ -26,4 +26,8 @@ internal static class StoreReader
         var reached = await Eventually.TrueAsync(async () => (last = await CountAsync(databasePath)) == expected, timeout ?? TimeSpan.FromSeconds(10));
         Assert.True(reached, $"Expected {expected} stored events, found {last}.");
     }
+
+    /// <summary>Events waiting in a spill folder: one per non-empty line of its segments.</summary>
+    public static int CountSpilledEvents(string spillFolder) => !Directory.Exists(spillFolder) ? 0
+        : Directory.GetFiles(spillFolder, "*.jsonl").Sum(f => File.ReadLines(f).Count(l => l.Length > 0));
 }
