@@ -16,7 +16,7 @@ try
     builder.AddTracker();
 
     var app = builder.Build();
-    app.UseSerilogRequestLogging();
+    app.UseTrackerRequestLogging();
     app.MapTrackerEndpoints();
     app.ExitWithinShutdownBudget();
     var failure = app.Services.GetRequiredService<ComponentFailure>(); // RunAsync disposes the container

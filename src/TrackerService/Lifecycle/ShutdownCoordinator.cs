@@ -90,6 +90,6 @@ internal sealed partial class ShutdownCoordinator(
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Shutting down: {Queued} events queued or in flight, deadline {DeadlineMs} ms")]
     private static partial void LogStarting(ILogger logger, int queued, double deadlineMs);
 
-    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Shutdown complete ({Outcome}): queued at start {Queued}, drained {Drained}, spilled {Spilled}, elapsed {ElapsedMs} ms of {DeadlineMs} ms")]
+    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Shutdown complete ({Outcome:l}): queued at start {Queued}, drained {Drained}, spilled {Spilled}, elapsed {ElapsedMs} ms of {DeadlineMs} ms")]
     private static partial void LogFinished(ILogger logger, string outcome, int queued, long drained, int spilled, double elapsedMs, double deadlineMs);
 }

@@ -19,4 +19,12 @@ internal static class LoggingExtensions
             preserveStaticLogger: true);
         return builder;
     }
+
+    /// <summary>One log line per request (not per event), written through the host's logger, not the bootstrap one.</summary>
+    public static WebApplication UseTrackerRequestLogging(this WebApplication app)
+    {
+        var logger = app.Services.GetService<Serilog.ILogger>();
+        app.UseSerilogRequestLogging(options => options.Logger = logger);
+        return app;
+    }
 }
