@@ -67,6 +67,11 @@ internal sealed partial class AdminListener(
         var app = new ApplicationBuilder(services);
         app.UseHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
         app.UseHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(ReadinessHealthCheck.Tag) });
+        if (services.GetService<OpenTelemetry.Metrics.MeterProvider>() is not null)
+        {
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(); // /metrics, Prometheus text format
+        }
+
         return app.Build(); // anything else: 404
     }
 

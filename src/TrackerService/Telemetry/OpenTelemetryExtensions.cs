@@ -25,7 +25,8 @@ internal static class OpenTelemetryExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter(TrackerTelemetry.Name)
                 .AddMeter("Polly") // resilience.polly.strategy.events: retries, circuit opened/closed
-                .AddAspNetCoreInstrumentation());
+                .AddAspNetCoreInstrumentation()
+                .AddPrometheusExporter()); // scraped at /metrics on the admin listener
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

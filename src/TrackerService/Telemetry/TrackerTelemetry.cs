@@ -31,7 +31,9 @@ internal sealed class TrackerTelemetry : IDisposable
         _spilled = _meter.CreateCounter<long>("tracker.events.spilled", "{event}", "Accepted events written to the local spill.");
         _replayed = _meter.CreateCounter<long>("tracker.events.replayed", "{event}", "Spilled events written to the store by replay.");
         _spillLinesSkipped = _meter.CreateCounter<long>("tracker.spill.lines_skipped", "{line}", "Torn spill lines skipped on replay.");
-        _batchDuration = _meter.CreateHistogram<double>("tracker.batch.duration", "s", "Time to write one batch to the store, retries included.");
+        _batchDuration = _meter.CreateHistogram<double>("tracker.batch.duration", "s", "Time to write one batch to the store, retries included.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
     }
 
     public static ActivitySource ActivitySource { get; } = new(Name);
