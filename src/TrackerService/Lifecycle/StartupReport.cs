@@ -42,7 +42,7 @@ internal sealed partial class StartupReport(
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message =
-        "TrackerService {Version} started: api {Listeners}, admin {AdminListeners}, sink {Sink}, spill {SpillFolder}; " +
+        "TrackerService {Version:l} started: api {Listeners}, admin {AdminListeners}, sink {Sink}, spill {SpillFolder:l}; " +
         "limits: body {MaxBodyBytes} B, batch {MaxBatchEvents} events, queue {QueueCapacity} events, enqueue timeout {EnqueueTimeoutMs} ms, " +
         "{Consumers} consumers x {BatchSize} events, shutdown timeout {ShutdownTimeoutMs} ms")]
     private static partial void LogStarted(ILogger logger, string version, ICollection<string> listeners, IReadOnlyCollection<string> adminListeners,

@@ -105,6 +105,6 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
     private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
         value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, type, cancellationToken);
 
-    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "PostgreSQL sink ready at {Host}/{Database}")]
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "PostgreSQL sink ready at {Host:l}/{Database:l}")]
     private static partial void LogReady(ILogger logger, string host, string database);
 }

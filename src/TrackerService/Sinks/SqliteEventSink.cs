@@ -172,6 +172,6 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "SQLite sink ready at {DataSource}")]
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "SQLite sink ready at {DataSource:l}")]
     private static partial void LogReady(ILogger logger, string dataSource);
 }

@@ -161,6 +161,6 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
         return target;
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Spilled {Events} events to {Segment}")]
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Spilled {Events} events to {Segment:l}")]
     private static partial void LogWritten(ILogger logger, int events, string segment);
 }
