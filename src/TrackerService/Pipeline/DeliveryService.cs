@@ -133,8 +133,15 @@ internal sealed partial class DeliveryService(
             while (await consumer.Batcher.FillAsync(batch, _abort.Token).ConfigureAwait(false))
             {
                 Interlocked.Add(ref _inFlight, batch.Count);
-                await DeliverOrSpillAsync(batch).ConfigureAwait(false);
-                Interlocked.Add(ref _inFlight, -batch.Count);
+                try
+                {
+                    await DeliverOrSpillAsync(batch).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Add(ref _inFlight, -batch.Count);
+                }
+
                 batch.Clear(); // not before the counts: a batch in hand is either confirmed or handed back
             }
         }

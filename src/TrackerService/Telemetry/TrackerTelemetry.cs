@@ -15,7 +15,6 @@ internal sealed class TrackerTelemetry : IDisposable
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _stored;
-    private readonly Counter<long> _dropped;
     private readonly Counter<long> _spilled;
     private readonly Counter<long> _replayed;
     private readonly Counter<long> _spillLinesSkipped;
@@ -27,7 +26,6 @@ internal sealed class TrackerTelemetry : IDisposable
         _accepted = _meter.CreateCounter<long>("tracker.events.accepted", "{event}", "Events answered 202 and queued.");
         _rejected = _meter.CreateCounter<long>("tracker.events.rejected", "{event}", "Events refused, by reason.");
         _stored = _meter.CreateCounter<long>("tracker.events.stored", "{event}", "Events newly written to the store.");
-        _dropped = _meter.CreateCounter<long>("tracker.events.dropped", "{event}", "Accepted events the service failed to store.");
         _spilled = _meter.CreateCounter<long>("tracker.events.spilled", "{event}", "Accepted events written to the local spill.");
         _replayed = _meter.CreateCounter<long>("tracker.events.replayed", "{event}", "Spilled events written to the store by replay.");
         _spillLinesSkipped = _meter.CreateCounter<long>("tracker.spill.lines_skipped", "{line}", "Torn spill lines skipped on replay.");
@@ -55,8 +53,6 @@ internal sealed class TrackerTelemetry : IDisposable
     public void Rejected(int count, string reason) => _rejected.Add(count, new KeyValuePair<string, object?>("reason", reason));
 
     public void Stored(int count) => _stored.Add(count);
-
-    public void Dropped(int count) => _dropped.Add(count);
 
     public void Spilled(int count) => _spilled.Add(count);
 
