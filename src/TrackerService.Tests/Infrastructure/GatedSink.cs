@@ -7,6 +7,8 @@ namespace TrackerService.Tests.Infrastructure;
 /// <summary>A sink that holds every write until the test opens its gate, and remembers what it stored.</summary>
 internal sealed class GatedSink : IEventSink
 {
+    public string Name => "test";
+
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _firstWrite = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

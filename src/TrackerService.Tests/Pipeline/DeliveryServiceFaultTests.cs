@@ -64,6 +64,8 @@ public sealed class DeliveryServiceFaultTests
     /// <summary>A store that holds every write until <see cref="Fail"/>, then refuses it with an error retrying can't fix.</summary>
     private sealed class BrokenSink : IEventSink
     {
+        public string Name => "test";
+
         private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _firstWrite = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using TrackerService.Api;
@@ -15,7 +16,7 @@ public sealed class EventBatcherTests
 
     private readonly FakeTimeProvider _time = new();
     private readonly EventQueue _queue;
-    private readonly List<TrackedEvent> _batch = [];
+    private readonly DeliveryBatch _batch = new(16);
 
     public EventBatcherTests() =>
         _queue = new EventQueue(Options.Create(new QueueOptions { Capacity = 1000, EnqueueTimeout = TimeSpan.FromSeconds(1) }), _time);
@@ -30,17 +31,17 @@ public sealed class EventBatcherTests
 
         // When batches are filled, Then the first two are full at once, without waiting for the flush interval
         Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
-        Assert.Equal(["a-0", "a-1", "b-0"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["a-0", "a-1", "b-0"], TrackedEvents.Ids(_batch.Events));
         _batch.Clear();
         Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
-        Assert.Equal(["b-1", "b-2", "b-3"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["b-1", "b-2", "b-3"], TrackedEvents.Ids(_batch.Events));
         _batch.Clear();
 
         // And the last one holds the one event left, once the flush interval has passed
         var last = batcher.FillAsync(_batch, CancellationToken.None).AsTask();
         _time.Advance(FlushInterval);
         Assert.True(await last.WaitAsync(Patience));
-        Assert.Equal(["b-4"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["b-4"], TrackedEvents.Ids(_batch.Events));
         Assert.Equal(0, _queue.Count);
     }
 
@@ -56,14 +57,14 @@ public sealed class EventBatcherTests
         Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
 
         // Then the 3 events taken off the queue but not batched are pending, in order
-        Assert.Equal(["a-0", "a-1"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["a-0", "a-1"], TrackedEvents.Ids(_batch.Events));
         Assert.Equal(["a-2", "a-3", "a-4"], TrackedEvents.Ids(batcher.Pending.ToArray()));
         Assert.Equal(0, _queue.Count);
 
         // And the next batch takes them from there
         _batch.Clear();
         Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
-        Assert.Equal(["a-2", "a-3"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["a-2", "a-3"], TrackedEvents.Ids(_batch.Events));
         Assert.Equal(["a-4"], TrackedEvents.Ids(batcher.Pending.ToArray()));
     }
 
@@ -83,7 +84,7 @@ public sealed class EventBatcherTests
         Assert.False(fill.IsCompleted, "a partial batch must wait for the whole flush interval");
         _time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(await fill.WaitAsync(Patience));
-        Assert.Equal(["a-0"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["a-0"], TrackedEvents.Ids(_batch.Events));
     }
 
     [Fact]
@@ -100,7 +101,7 @@ public sealed class EventBatcherTests
 
         // Then the batch is returned full without waiting for the flush interval
         Assert.True(await fill.WaitAsync(Patience));
-        Assert.Equal(["a-0", "b-0", "b-1"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["a-0", "b-0", "b-1"], TrackedEvents.Ids(_batch.Events));
     }
 
     [Fact]
@@ -117,12 +118,12 @@ public sealed class EventBatcherTests
 
         // Then the partial batch is returned without waiting for the flush interval
         Assert.True(await fill.WaitAsync(Patience));
-        Assert.Equal(["a-0", "a-1"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["a-0", "a-1"], TrackedEvents.Ids(_batch.Events));
 
         // And the next fill reports that this consumer is done
         _batch.Clear();
         Assert.False(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
-        Assert.Empty(_batch);
+        Assert.Empty(_batch.Events);
         Assert.Equal(0, batcher.Pending.Length);
     }
 
@@ -138,7 +139,7 @@ public sealed class EventBatcherTests
         var batches = new List<string[]>();
         while (await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience))
         {
-            batches.Add(TrackedEvents.Ids(_batch));
+            batches.Add(TrackedEvents.Ids(_batch.Events));
             _batch.Clear();
         }
 
@@ -161,7 +162,7 @@ public sealed class EventBatcherTests
         Assert.False(fill.IsCompleted, "an empty batch must not be flushed");
         _queue.CompleteWriter();
         Assert.False(await fill.WaitAsync(Patience));
-        Assert.Empty(_batch);
+        Assert.Empty(_batch.Events);
     }
 
     [Fact]
@@ -179,7 +180,51 @@ public sealed class EventBatcherTests
 
         // Then the fill is cancelled rather than passed off as a flush, and the caller still holds the event
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fill.WaitAsync(Patience));
-        Assert.Equal(["a-0"], TrackedEvents.Ids(_batch));
+        Assert.Equal(["a-0"], TrackedEvents.Ids(_batch.Events));
+    }
+
+    [Fact]
+    public async Task LinksEachBatchToTheRequestsWhoseEventsItCarries()
+    {
+        // Given a request of 2 sent under one span, a request of 3 under another, and one sent untraced
+        var first = await EnqueueTracedAsync("a", 2);
+        var second = await EnqueueTracedAsync("b", 3);
+        await EnqueueAsync("c", 1);
+        var batcher = NewBatcher(batchSize: 4);
+
+        // When two batches are filled
+        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
+        var firstLinks = _batch.Links.Select(l => l.Context).ToArray();
+        var firstRequests = _batch.Requests;
+        _batch.Clear();
+        var fill = batcher.FillAsync(_batch, CancellationToken.None).AsTask();
+        _time.Advance(FlushInterval);
+        Assert.True(await fill.WaitAsync(Patience));
+
+        // Then the first links both spans; the second carries b's remainder and c: b's span is linked, c has none
+        Assert.Equal([first, second], firstLinks);
+        Assert.Equal(2, firstRequests);
+        Assert.Equal(["b-2", "c-0"], TrackedEvents.Ids(_batch.Events));
+        Assert.Equal([second], _batch.Links.Select(l => l.Context));
+        Assert.Equal(2, _batch.Requests);
+    }
+
+    [Fact]
+    public void KeepsAtMostMaxLinksButCountsEveryRequest()
+    {
+        // Given a batch that records more traced origins than the link limit
+        var batch = new DeliveryBatch(1);
+        for (var i = 0; i < DeliveryBatch.MaxLinks + 5; i++)
+        {
+            batch.AddOrigin(new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded));
+        }
+
+        // Then it links MaxLinks of them and counts them all; Clear forgets both
+        Assert.Equal(DeliveryBatch.MaxLinks, batch.Links.Count);
+        Assert.Equal(DeliveryBatch.MaxLinks + 5, batch.Requests);
+        batch.Clear();
+        Assert.Empty(batch.Links);
+        Assert.Equal(0, batch.Requests);
     }
 
     private EventBatcher NewBatcher(int batchSize) => new(_queue, batchSize, FlushInterval, _time);
@@ -188,4 +233,12 @@ public sealed class EventBatcherTests
         Assert.Equal(
             EnqueueResult.Accepted,
             await _queue.EnqueueAsync(TrackedEvents.Request(name, count), CancellationToken.None).AsTask().WaitAsync(Patience));
+
+    /// <summary>Enqueues a request as the API does, with a request span current; returns that span's context.</summary>
+    private async Task<ActivityContext> EnqueueTracedAsync(string name, int count)
+    {
+        using var request = new Activity("POST /events").SetIdFormat(ActivityIdFormat.W3C).Start();
+        await EnqueueAsync(name, count);
+        return request.Context;
+    }
 }

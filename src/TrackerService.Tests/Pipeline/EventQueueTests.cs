@@ -244,9 +244,9 @@ public sealed class EventQueueTests
             var read = new List<string>();
             while (await queue.WaitToReadAsync(CancellationToken.None))
             {
-                while (queue.TryRead(out var events))
+                while (queue.TryRead(out var request))
                 {
-                    read.AddRange(TrackedEvents.Ids(events));
+                    read.AddRange(TrackedEvents.Ids(request.Events));
                     CheckCount();
                 }
             }
@@ -331,7 +331,7 @@ public sealed class EventQueueTests
 
     private static string[] ReadIds(EventQueue queue)
     {
-        Assert.True(queue.TryRead(out TrackedEvent[] events), "expected a request to read");
-        return TrackedEvents.Ids(events);
+        Assert.True(queue.TryRead(out var request), "expected a request to read");
+        return TrackedEvents.Ids(request.Events);
     }
 }

@@ -61,6 +61,8 @@ public sealed class SpillBackpressureTests
     /// <summary>A store that can't be reached: every write fails with a transient error.</summary>
     private sealed class UnreachableSink : IEventSink
     {
+        public string Name => "test";
+
         public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken) =>

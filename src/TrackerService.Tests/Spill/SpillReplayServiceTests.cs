@@ -245,6 +245,8 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
     /// <summary>A store keyed on messageId, as the real ones are, that remembers every event it was sent.</summary>
     private sealed class RecordingSink : IEventSink
     {
+        public string Name => "test";
+
         private readonly Lock _lock = new();
         private readonly List<string> _received = [];
         private readonly Dictionary<string, TrackedEvent> _stored = [];

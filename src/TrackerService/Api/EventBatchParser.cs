@@ -82,7 +82,9 @@ internal sealed class EventBatchParser(ApiOptions limits, TimeProvider time)
             return EventParseResult.Malformed($"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).");
         }
 
-        return errors.Count == 0 ? EventParseResult.Valid([.. events]) : EventParseResult.Invalid(errors);
+        return errors.Count == 0
+            ? EventParseResult.Valid([.. events])
+            : EventParseResult.Invalid(errors, events.Count + errors.Select(e => e.Index).Distinct().Count());
     }
 
     /// <summary>Parses the event whose <c>{</c> the reader is on, leaving the reader on its <c>}</c>.</summary>

@@ -25,8 +25,9 @@ internal enum EventParseOutcome
 /// <summary>The outcome of parsing one request body: the events, or why none of them are taken.</summary>
 internal sealed class EventParseResult
 {
-    private EventParseResult(EventParseOutcome outcome, TrackedEvent[] events, IReadOnlyList<EventError> errors, string? detail)
+    private EventParseResult(EventParseOutcome outcome, TrackedEvent[] events, IReadOnlyList<EventError> errors, string? detail, int refused = 1)
     {
+        Refused = refused;
         Outcome = outcome;
         Events = events;
         Errors = errors;
@@ -41,10 +42,14 @@ internal sealed class EventParseResult
 
     public string? Detail { get; }
 
+    /// <summary>How many events the request carried, when it is refused: all of them are (a body that could not be read counts as one).</summary>
+    public int Refused { get; }
+
     public static EventParseResult Valid(TrackedEvent[] events) => new(EventParseOutcome.Valid, events, [], null);
 
-    public static EventParseResult Invalid(IReadOnlyList<EventError> errors) =>
-        new(EventParseOutcome.Invalid, [], errors, $"{errors.Select(e => e.Index).Distinct().Count()} event(s) are invalid; none were accepted.");
+    /// <param name="events">Every event of the request, valid or not.</param>
+    public static EventParseResult Invalid(IReadOnlyList<EventError> errors, int events) =>
+        new(EventParseOutcome.Invalid, [], errors, $"{errors.Select(e => e.Index).Distinct().Count()} event(s) are invalid; none were accepted.", events);
 
     public static EventParseResult Malformed(string detail) => new(EventParseOutcome.Malformed, [], [], detail);
 

@@ -52,7 +52,7 @@ internal static class EventsApi
             case EventParseOutcome.TooLarge:
                 return Refuse(telemetry, TrackerTelemetry.ReasonTooLarge, StatusCodes.Status413PayloadTooLarge, "Payload too large", parsed.Detail);
             case EventParseOutcome.Invalid:
-                telemetry.Rejected(1, TrackerTelemetry.ReasonInvalid);
+                telemetry.Rejected(parsed.Refused, TrackerTelemetry.ReasonInvalid);
                 var errors = parsed.Errors
                     .GroupBy(e => e.Key)
                     .ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());

@@ -28,8 +28,19 @@ internal sealed partial class ShutdownCoordinator(
     ILogger<ShutdownCoordinator> logger) : IHostedLifecycleService
 {
     private readonly TracerProvider? _tracerProvider = services.GetService<TracerProvider>();
+    private readonly Lock _lock = new();
+    private Task? _shutdown;
 
-    public async Task StoppingAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the shutdown once: a host stopped twice (a test host, an embedding app) gets the first run's result.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return _shutdown ??= ShutDownAsync();
+        }
+    }
+
+    private async Task ShutDownAsync()
     {
         var o = options.Value;
         var started = time.GetTimestamp();

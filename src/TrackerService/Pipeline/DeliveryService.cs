@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using TrackerService.Api;
 using TrackerService.Lifecycle;
@@ -39,9 +40,23 @@ internal sealed partial class DeliveryService(
     private Consumer[] _consumers = [];
     private bool _spillTaken;
     private Task<DrainResult>? _drain;
+    private ActivityContext _drainSpan;
+    private bool _draining;
     private long _delivered;
     private long _spilledByConsumers;
     private int _inFlight;
+
+    /// <summary>Whether the final drain has begun: batches written from now on are part of the shutdown's trace.</summary>
+    public bool IsDraining
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _draining;
+            }
+        }
+    }
 
     /// <summary>Events in batches being written and not yet confirmed by the store.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -82,6 +97,13 @@ internal sealed partial class DeliveryService(
 
     private async Task<DrainResult> RunDrainAsync(CancellationToken deadline)
     {
+        // Batches written from now on belong to the drain: their spans go inside the caller's (the shutdown's) trace.
+        lock (_lock)
+        {
+            _drainSpan = Activity.Current?.Context ?? default;
+            _draining = true;
+        }
+
         var deliveredBefore = Interlocked.Read(ref _delivered);
         var spilledBefore = Interlocked.Read(ref _spilledByConsumers);
         var consumers = Task.WhenAll(_consumers.Select(c => c.Run));
@@ -109,14 +131,14 @@ internal sealed partial class DeliveryService(
             _unconfirmed.Clear();
             foreach (var stuck in _consumers.Where(c => !c.Run.IsCompleted))
             {
-                left.AddRange(stuck.Batch);
+                left.AddRange(stuck.Batch.Events);
                 left.AddRange(stuck.Batcher.Pending);
             }
         }
 
-        while (queue.TryRead(out var events))
+        while (queue.TryRead(out var request))
         {
-            left.AddRange(events);
+            left.AddRange(request.Events);
         }
 
         await spill.WriteAsync(left, CancellationToken.None).ConfigureAwait(false);
@@ -133,9 +155,26 @@ internal sealed partial class DeliveryService(
             while (await consumer.Batcher.FillAsync(batch, _abort.Token).ConfigureAwait(false))
             {
                 Interlocked.Add(ref _inFlight, batch.Count);
+                ActivityContext parent;
+                lock (_lock)
+                {
+                    parent = _drainSpan;
+                }
+
+                using var span = TrackerTelemetry.StartBatch(batch.Count, batch.Requests, batch.Links, parent);
                 try
                 {
-                    await DeliverOrSpillAsync(batch).ConfigureAwait(false);
+                    TrackerTelemetry.SetOutcome(span, await DeliverOrSpillAsync(batch.Events, span).ConfigureAwait(false));
+                }
+                catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+                {
+                    TrackerTelemetry.SetOutcome(span, TrackerTelemetry.OutcomeCancelled);
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    TrackerTelemetry.SetOutcome(span, TrackerTelemetry.OutcomeFailed, ex);
+                    throw;
                 }
                 finally
                 {
@@ -164,15 +203,16 @@ internal sealed partial class DeliveryService(
     /// to the spill for replay instead. When the spill is full too, keeps the batch and tries again after a
     /// pause: this consumer stops reading, the queue fills, and clients get 503 rather than the disk filling up.
     /// </summary>
-    private async Task DeliverOrSpillAsync(List<TrackedEvent> batch)
+    /// <returns>The batch's outcome: <see cref="TrackerTelemetry.OutcomeStored"/> or <see cref="TrackerTelemetry.OutcomeSpilled"/>.</returns>
+    private async Task<string> DeliverOrSpillAsync(List<TrackedEvent> batch, Activity? span)
     {
         while (true)
         {
             try
             {
-                await sink.WriteAsync(batch, _abort.Token).ConfigureAwait(false);
+                await sink.WriteAsync(batch, span, _abort.Token).ConfigureAwait(false);
                 Interlocked.Add(ref _delivered, batch.Count);
-                return;
+                return TrackerTelemetry.OutcomeStored;
             }
             catch (Exception ex) when (!_abort.IsCancellationRequested && sink.IsUnavailable(ex))
             {
@@ -181,7 +221,7 @@ internal sealed partial class DeliveryService(
                     telemetry.Spilled(batch.Count);
                     Interlocked.Add(ref _spilledByConsumers, batch.Count);
                     LogSpilled(logger, batch.Count, ex.Message);
-                    return;
+                    return TrackerTelemetry.OutcomeSpilled;
                 }
 
                 LogSpillFull(logger, batch.Count);
@@ -196,7 +236,7 @@ internal sealed partial class DeliveryService(
         {
             if (!_spillTaken)
             {
-                _unconfirmed.AddRange(consumer.Batch);
+                _unconfirmed.AddRange(consumer.Batch.Events);
                 _unconfirmed.AddRange(consumer.Batcher.Pending);
             }
 
@@ -215,7 +255,7 @@ internal sealed partial class DeliveryService(
     {
         public EventBatcher Batcher { get; } = batcher;
 
-        public List<TrackedEvent> Batch { get; } = new(batchSize);
+        public DeliveryBatch Batch { get; } = new(batchSize);
 
         public Task Run { get; set; } = Task.CompletedTask;
     }

@@ -9,15 +9,17 @@ namespace TrackerService.Pipeline;
 /// </summary>
 internal sealed class EventBatcher(EventQueue queue, int batchSize, TimeSpan flushInterval, TimeProvider time)
 {
-    private TrackedEvent[] _pending = [];
+    private static readonly QueuedRequest Nothing = new([], default);
+
+    private QueuedRequest _pending = Nothing;
     private int _pendingOffset;
 
     /// <summary>Events taken off the queue that are not in a batch yet.</summary>
-    public ReadOnlySpan<TrackedEvent> Pending => _pending.AsSpan(_pendingOffset);
+    public ReadOnlySpan<TrackedEvent> Pending => _pending.Events.AsSpan(_pendingOffset);
 
-    /// <summary>Fills <paramref name="batch"/> (which must be empty).</summary>
+    /// <summary>Fills <paramref name="batch"/> (which must be empty), noting the request each part came from.</summary>
     /// <returns>False once the queue is completed and drained and nothing is pending: this consumer is done.</returns>
-    public async ValueTask<bool> FillAsync(List<TrackedEvent> batch, CancellationToken cancellationToken)
+    public async ValueTask<bool> FillAsync(DeliveryBatch batch, CancellationToken cancellationToken)
     {
         TakeAvailable(batch);
         while (batch.Count == 0)
@@ -57,24 +59,29 @@ internal sealed class EventBatcher(EventQueue queue, int batchSize, TimeSpan flu
         return true;
     }
 
-    private void TakeAvailable(List<TrackedEvent> batch)
+    private void TakeAvailable(DeliveryBatch batch)
     {
         while (batch.Count < batchSize)
         {
-            if (_pendingOffset == _pending.Length)
+            var pending = _pending.Events;
+            if (_pendingOffset == pending.Length)
             {
-                if (!queue.TryRead(out _pending))
+                if (!queue.TryRead(out QueuedRequest next))
                 {
-                    _pending = [];
+                    _pending = Nothing;
                     _pendingOffset = 0;
                     return;
                 }
 
+                _pending = next;
                 _pendingOffset = 0;
+                pending = next.Events;
             }
 
-            var take = Math.Min(batchSize - batch.Count, _pending.Length - _pendingOffset);
-            batch.AddRange(_pending.AsSpan(_pendingOffset, take));
+            // The request's remainder from the last batch counts as one of this batch's origins too.
+            var take = Math.Min(batchSize - batch.Count, pending.Length - _pendingOffset);
+            batch.AddOrigin(_pending.Origin);
+            batch.Events.AddRange(pending.AsSpan(_pendingOffset, take));
             _pendingOffset += take;
         }
     }

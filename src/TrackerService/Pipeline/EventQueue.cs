@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using TrackerService.Api;
@@ -18,7 +19,7 @@ namespace TrackerService.Pipeline;
 /// </remarks>
 internal sealed class EventQueue
 {
-    private readonly Channel<TrackedEvent[]> _channel = Channel.CreateUnbounded<TrackedEvent[]>(new UnboundedChannelOptions
+    private readonly Channel<QueuedRequest> _channel = Channel.CreateUnbounded<QueuedRequest>(new UnboundedChannelOptions
     {
         SingleReader = false,
         SingleWriter = false,
@@ -52,10 +53,13 @@ internal sealed class EventQueue
     /// <summary>Completes when the writer is completed and every item has been read.</summary>
     public Task Completion => _channel.Reader.Completion;
 
-    /// <summary>Queues all of <paramref name="events"/>, or none of them.</summary>
+    /// <summary>
+    /// Queues all of <paramref name="events"/>, or none of them, with the current span (the request's) as their origin.
+    /// </summary>
     public async ValueTask<EnqueueResult> EnqueueAsync(TrackedEvent[] events, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(events.Length, Capacity);
+        var request = new QueuedRequest(events, Activity.Current?.Context ?? default);
         Waiter waiter;
         lock (_lock)
         {
@@ -66,7 +70,7 @@ internal sealed class EventQueue
 
             if (_waiters.Count == 0 && _count + events.Length <= Capacity)
             {
-                Admit(events);
+                Admit(request);
                 return EnqueueResult.Accepted;
             }
 
@@ -77,7 +81,7 @@ internal sealed class EventQueue
                 return EnqueueResult.Full;
             }
 
-            waiter = new Waiter(events);
+            waiter = new Waiter(request);
             waiter.Node = _waiters.AddLast(waiter);
             _waitingEvents += events.Length;
         }
@@ -95,16 +99,16 @@ internal sealed class EventQueue
         _channel.Reader.WaitToReadAsync(cancellationToken);
 
     /// <summary>Takes one request's events off the queue, making room for waiting requests.</summary>
-    public bool TryRead(out TrackedEvent[] events)
+    public bool TryRead(out QueuedRequest request)
     {
-        if (!_channel.Reader.TryRead(out events!))
+        if (!_channel.Reader.TryRead(out request))
         {
             return false;
         }
 
         lock (_lock)
         {
-            _count -= events.Length;
+            _count -= request.Events.Length;
             AdmitWaiters();
         }
 
@@ -138,12 +142,12 @@ internal sealed class EventQueue
         }
     }
 
-    private void Admit(TrackedEvent[] events)
+    private void Admit(QueuedRequest request)
     {
-        _count += events.Length;
+        _count += request.Events.Length;
 
         // An unbounded channel that is not completed always takes the item; _closed is checked under the same lock.
-        _channel.Writer.TryWrite(events);
+        _channel.Writer.TryWrite(request);
     }
 
     /// <summary>Admits waiting requests in arrival order while the first of them fits. Call under the lock.</summary>
@@ -154,7 +158,7 @@ internal sealed class EventQueue
             _waiters.RemoveFirst();
             first.Value.Node = null;
             _waitingEvents -= first.Value.Events.Length;
-            Admit(first.Value.Events);
+            Admit(first.Value.Request);
             first.Value.Result.TrySetResult(EnqueueResult.Accepted);
         }
     }
@@ -179,9 +183,11 @@ internal sealed class EventQueue
         waiter.Result.TrySetResult(EnqueueResult.Full);
     }
 
-    private sealed class Waiter(TrackedEvent[] events)
+    private sealed class Waiter(QueuedRequest request)
     {
-        public TrackedEvent[] Events { get; } = events;
+        public QueuedRequest Request { get; } = request;
+
+        public TrackedEvent[] Events => Request.Events;
 
         public TaskCompletionSource<EnqueueResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -5,6 +5,9 @@ namespace TrackerService.Sinks;
 /// <summary>A store of events. Writes are idempotent on <see cref="TrackedEvent.MessageId"/>.</summary>
 internal interface IEventSink
 {
+    /// <summary>The store's name on batch spans (<c>tracker.sink</c>): <c>sqlite</c>, <c>postgresql</c>.</summary>
+    string Name { get; }
+
     /// <summary>Creates the store's schema when it is missing. Called once, before any write.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 

@@ -93,6 +93,8 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
         return stored;
     }
 
+    public string Name => "postgresql";
+
     /// <summary>Connection loss, timeouts and the server's own transient states are worth retrying; bad data or schema are not.</summary>
     public bool IsTransient(Exception exception) => exception switch
     {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Registry;
@@ -41,19 +43,34 @@ internal sealed class ResilientEventSink
     public bool IsUnavailable(Exception exception) => SinkResilience.IsUnavailable(exception, _sink.IsTransient);
 
     /// <summary>Writes the batch, retrying until it is confirmed or <paramref name="cancellationToken"/> fires.</summary>
+    /// <param name="span">The batch's span (<see cref="TrackerTelemetry.StartBatch"/>): gets the sink, the attempt count and what was stored.</param>
     /// <returns>The number of events newly stored (the rest were already there).</returns>
-    public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
+    public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, Activity? span, CancellationToken cancellationToken)
     {
+        span?.SetTag(TrackerTelemetry.TagSink, _sink.Name);
+        var attempts = new StrongBox<int>();
         var started = _time.GetTimestamp();
-        var stored = await _pipeline.ExecuteAsync(
-            // Polly's timeout is cooperative: a driver that ignores the token (Npgsql opening a connection to a
-            // frozen server waits out its own connect timeout) would stretch every attempt. WaitAsync ends the
-            // attempt when the token fires; an abandoned write that commits later is harmless (unique messageId).
-            static (state, token) => new ValueTask<int>(state.sink.WriteAsync(state.batch, token).WaitAsync(token)),
-            (sink: _sink, batch),
-            cancellationToken).ConfigureAwait(false);
-        _telemetry.Stored(stored);
-        _telemetry.BatchWritten(_time.GetElapsedTime(started));
-        return stored;
+        try
+        {
+            var stored = await _pipeline.ExecuteAsync(
+                // Polly's timeout is cooperative: a driver that ignores the token (Npgsql opening a connection to a
+                // frozen server waits out its own connect timeout) would stretch every attempt. WaitAsync ends the
+                // attempt when the token fires; an abandoned write that commits later is harmless (unique messageId).
+                static (state, token) =>
+                {
+                    state.attempts.Value++;
+                    return new ValueTask<int>(state.sink.WriteAsync(state.batch, token).WaitAsync(token));
+                },
+                (sink: _sink, batch, attempts),
+                cancellationToken).ConfigureAwait(false);
+            _telemetry.Stored(stored);
+            _telemetry.BatchWritten(_time.GetElapsedTime(started));
+            span?.SetTag(TrackerTelemetry.TagBatchStored, stored);
+            return stored;
+        }
+        finally
+        {
+            span?.SetTag(TrackerTelemetry.TagBatchAttempts, attempts.Value);
+        }
     }
 }

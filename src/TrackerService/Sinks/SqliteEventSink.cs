@@ -142,6 +142,8 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         }
     }
 
+    public string Name => "sqlite";
+
     /// <summary>
     /// A busy or locked database (another writer, a long checkpoint) and I/O errors can clear up; a missing
     /// table, a corrupt or read-only file or a constraint failure will not, however often it is tried.

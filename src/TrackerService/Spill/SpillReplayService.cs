@@ -115,8 +115,8 @@ internal sealed partial class SpillReplayService(
     {
         using var activity = TrackerTelemetry.ActivitySource.StartActivity(TrackerTelemetry.SpanReplay);
         var segment = await SpillStore.ReadAsync(path, cancellationToken).ConfigureAwait(false);
-        activity?.SetTag("tracker.spill.segment", Path.GetFileName(path));
-        activity?.SetTag("tracker.spill.events", segment.Events.Count);
+        activity?.SetTag(TrackerTelemetry.TagSpillSegment, Path.GetFileName(path));
+        activity?.SetTag(TrackerTelemetry.TagSpillEvents, segment.Events.Count);
         if (segment.TornTail)
         {
             telemetry.SpillLinesSkipped(1);
@@ -126,7 +126,18 @@ internal sealed partial class SpillReplayService(
         var stored = 0;
         foreach (var chunk in segment.Events.Chunk(delivery.Value.BatchSize))
         {
-            stored += await sink.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            using var batch = TrackerTelemetry.StartBatch(chunk.Length, requests: 0, links: null);
+            try
+            {
+                stored += await sink.WriteAsync(chunk, batch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                TrackerTelemetry.SetOutcome(batch, TrackerTelemetry.OutcomeFailed, ex);
+                throw;
+            }
+
+            TrackerTelemetry.SetOutcome(batch, TrackerTelemetry.OutcomeStored);
             telemetry.Replayed(chunk.Length);
         }
 

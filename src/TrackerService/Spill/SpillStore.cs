@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.Extensions.Options;
 using TrackerService.Api;
+using TrackerService.Telemetry;
 
 namespace TrackerService.Spill;
 
@@ -51,6 +52,8 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
             return;
         }
 
+        using var activity = TrackerTelemetry.ActivitySource.StartActivity(TrackerTelemetry.SpanSpillWrite);
+        activity?.SetTag(TrackerTelemetry.TagSpillEvents, events.Count);
         Directory.CreateDirectory(Folder);
 
         // Names sort in the order segments were written, so replay keeps that order.
@@ -78,6 +81,8 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
 
         File.Move(partial, path);
         Interlocked.Add(ref _bytes, written);
+        activity?.SetTag(TrackerTelemetry.TagSpillSegment, Path.GetFileName(path));
+        activity?.SetTag(TrackerTelemetry.TagSpillBytes, written);
         LogWritten(logger, events.Count, path);
     }
 

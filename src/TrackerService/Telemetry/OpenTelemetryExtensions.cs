@@ -16,9 +16,13 @@ internal static class OpenTelemetryExtensions
     public static WebApplicationBuilder AddTrackerTelemetry(this WebApplicationBuilder builder)
     {
         var otel = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(
-                serviceName: TrackerTelemetry.Name,
-                serviceVersion: typeof(TrackerTelemetry).Assembly.GetName().Version?.ToString(3)))
+            // The service's own name and version, unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise:
+            // resources added later win, so the environment is read again after AddService.
+            .ConfigureResource(resource => resource
+                .AddService(
+                    serviceName: TrackerTelemetry.Name,
+                    serviceVersion: typeof(TrackerTelemetry).Assembly.GetName().Version?.ToString(3))
+                .AddEnvironmentVariableDetector())
             .WithTracing(tracing => tracing
                 .AddSource(TrackerTelemetry.Name)
                 .AddAspNetCoreInstrumentation())

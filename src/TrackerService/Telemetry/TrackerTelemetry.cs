@@ -64,8 +64,69 @@ internal sealed class TrackerTelemetry : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
+    /// <summary>
+    /// Starts the span of one batch write: a root span (or, during a shutdown's drain, a child of the
+    /// <c>tracker.shutdown</c> span) linked to the request spans whose events it carries. The outcome and the
+    /// attempt count are set by the writer; null when nobody listens. <paramref name="requests"/> is 0 when
+    /// the origin is unknown (replayed events).
+    /// </summary>
+    public static Activity? StartBatch(int size, int requests, IEnumerable<ActivityLink>? links, ActivityContext parent = default)
+    {
+        var activity = ActivitySource.StartActivity(SpanBatch, ActivityKind.Consumer, parent, tags: null, links);
+        activity?.SetTag(TagBatchSize, size);
+        if (requests > 0)
+        {
+            activity?.SetTag(TagBatchRequests, requests);
+        }
+
+        return activity;
+    }
+
+    /// <summary>Ends a batch span with its outcome (one of the <c>Outcome*</c> constants).</summary>
+    public static void SetOutcome(Activity? activity, string outcome, Exception? exception = null)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(TagBatchOutcome, outcome);
+        if (exception is not null)
+        {
+            activity.AddException(exception);
+            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        }
+    }
+
     public const string SpanShutdown = "tracker.shutdown";
+    public const string SpanBatch = "tracker.batch";
+    public const string SpanSpillWrite = "tracker.spill.write";
     public const string SpanReplay = "tracker.spill.replay";
+
+    public const string TagSink = "tracker.sink";
+    public const string TagBatchSize = "tracker.batch.size";
+    public const string TagBatchRequests = "tracker.batch.requests";
+    public const string TagBatchAttempts = "tracker.batch.attempts";
+    public const string TagBatchStored = "tracker.batch.stored";
+    public const string TagBatchOutcome = "tracker.batch.outcome";
+    public const string TagSpillEvents = "tracker.spill.events";
+    public const string TagSpillBytes = "tracker.spill.bytes";
+    public const string TagSpillSegment = "tracker.spill.segment";
+
+    /// <summary>The store confirmed the batch.</summary>
+    public const string OutcomeStored = "stored";
+
+    /// <summary>The store was unavailable; the batch went to the spill for replay.</summary>
+    public const string OutcomeSpilled = "spilled";
+
+    /// <summary>The shutdown deadline cut the write short; the batch was handed to the drain's spill.</summary>
+    public const string OutcomeCancelled = "cancelled";
+
+    /// <summary>
+    /// The write failed: from a consumer, in a way no retry fixes (the service stops and the drain spills the
+    /// batch); from replay, the segment stays for the next pass.
+    /// </summary>
+    public const string OutcomeFailed = "failed";
 
     public const string ReasonInvalid = "invalid";
     public const string ReasonMalformed = "malformed";

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using TrackerService.Api;
+
+namespace TrackerService.Pipeline;
+
+/// <summary>
+/// The events one consumer writes in one go, and where they came from: a link to each request span whose
+/// events are in the batch, for the batch's span.
+/// </summary>
+internal sealed class DeliveryBatch(int capacity)
+{
+    /// <summary>
+    /// Most links kept per batch: OpenTelemetry's default span link limit. A batch of single-event requests
+    /// may come from a thousand requests; <see cref="Requests"/> still counts them all.
+    /// </summary>
+    public const int MaxLinks = 128;
+
+    public List<TrackedEvent> Events { get; } = new(capacity);
+
+    /// <summary>The request spans whose events are in the batch, at most <see cref="MaxLinks"/>.</summary>
+    public List<ActivityLink> Links { get; } = [];
+
+    /// <summary>How many requests' events (whole or in part) are in the batch.</summary>
+    public int Requests { get; private set; }
+
+    public int Count => Events.Count;
+
+    /// <summary>Records that events of the request with this span are being added to the batch.</summary>
+    public void AddOrigin(ActivityContext origin)
+    {
+        Requests++;
+        if (origin != default && Links.Count < MaxLinks)
+        {
+            Links.Add(new ActivityLink(origin));
+        }
+    }
+
+    public void Clear()
+    {
+        Events.Clear();
+        Links.Clear();
+        Requests = 0;
+    }
+}

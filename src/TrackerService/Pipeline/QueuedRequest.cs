@@ -1,0 +1,8 @@
+using System.Diagnostics;
+using TrackerService.Api;
+
+namespace TrackerService.Pipeline;
+
+/// <summary>One request's events on the queue, with the trace context of the request that sent them.</summary>
+/// <param name="Origin">The request's span, for the batch spans that carry these events to link to; default when not traced.</param>
+internal readonly record struct QueuedRequest(TrackedEvent[] Events, ActivityContext Origin);
