@@ -6,6 +6,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using TrackerService.Api;
+using TrackerService.Lifecycle;
 using TrackerService.Pipeline;
 using TrackerService.Sinks;
 using TrackerService.Telemetry;
@@ -171,6 +172,45 @@ public sealed class TrackerTelemetryTests
         Assert.Equal(shutdown.SpanId, spill.ParentSpanId);
         Assert.Equal(4, spill.GetTagItem(TrackerTelemetry.TagSpillEvents));
         Assert.Equal(TrackerTelemetry.OutcomeCancelled, Assert.Single(Batches()).GetTagItem(TrackerTelemetry.TagBatchOutcome));
+    }
+
+    [Fact]
+    public async Task PrometheusScrapeShowsTheCountersWithTheEventsSentAndTheRuntimesMetrics()
+    {
+        // Given the service, 7 events accepted and stored, and a request of 3 events refused as invalid
+        using var app = CreateApplication();
+        using var client = app.CreateClient();
+        (await client.PostAsync("/events", Events.Json(Events.Batch(7, "scraped")))).EnsureSuccessStatusCode();
+        using var invalid = await client.PostAsync("/events", Events.Json(new object[] { Events.Track("a"), new { @event = "no-user" }, Events.Track("b") }));
+        Assert.False(invalid.IsSuccessStatusCode);
+        await app.WaitForStoredAsync(7);
+        using var admin = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<AdminListener>().Addresses.Single()) };
+
+        // When /metrics on the admin listener is scraped (once the batch's write has been counted)
+        var text = "";
+        Assert.True(await Eventually.TrueAsync(async () =>
+        {
+            text = await admin.GetStringAsync("/metrics");
+            return Sample(text, "tracker_events_stored_total") == 7;
+        }, Patience), $"tracker_events_stored_total 7 in:\n{text}");
+
+        // Then the tracker's counters have exactly the values sent, next to the runtime's and ASP.NET Core's metrics
+        Assert.Equal(7, Sample(text, "tracker_events_accepted_total"));
+        Assert.Equal(3, Sample(text, "tracker_events_rejected_total", "reason=\"invalid\""));
+        Assert.Equal(0, Sample(text, "tracker_queue_depth"));
+        Assert.Equal(100_000, Sample(text, "tracker_queue_capacity"));
+        Assert.Contains("\ndotnet_gc_collections_total", text, StringComparison.Ordinal);
+        Assert.Contains("\nhttp_server_request_duration_seconds_bucket", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>The value of the first sample of <paramref name="metric"/> that has <paramref name="label"/>, or null.</summary>
+    private static double? Sample(string prometheusText, string metric, string label = "")
+    {
+        // name{label="value",...} value [timestamp]
+        var line = prometheusText.Split('\n').FirstOrDefault(l =>
+            (l.StartsWith(metric + "{", StringComparison.Ordinal) || l.StartsWith(metric + " ", StringComparison.Ordinal))
+            && l.Contains(label, StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private TrackerApplication CreateApplication(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>

@@ -29,6 +29,7 @@ internal static class OpenTelemetryExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter(TrackerTelemetry.Name)
                 .AddMeter("Polly") // resilience.polly.strategy.events: retries, circuit opened/closed
+                .AddMeter("System.Runtime") // the runtime's own: GC, heap, thread pool, exceptions (.NET 9+)
                 .AddAspNetCoreInstrumentation()
                 .AddPrometheusExporter()); // scraped at /metrics on the admin listener
 
