@@ -32,7 +32,8 @@ internal static class EventReader
             reader.Read(); // the event's '{'
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var field = reader.GetString()!;
+                // Field names are compared as UTF-8 (escapes included), not decoded into a string each.
+                var field = Field(ref reader);
                 reader.Read();
                 switch (field)
                 {
@@ -87,6 +88,20 @@ internal static class EventReader
             messageId ?? Guid.CreateVersion7(receivedAt).ToString(),
             type, name, userId, anonymousId, timestamp, sentAt, receivedAt, properties, traits, context);
     }
+
+    /// <summary>The contract's name for the property the reader is on, or null for a field outside the contract.</summary>
+    private static string? Field(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("type"u8) ? "type"
+        : reader.ValueTextEquals("event"u8) ? "event"
+        : reader.ValueTextEquals("userId"u8) ? "userId"
+        : reader.ValueTextEquals("anonymousId"u8) ? "anonymousId"
+        : reader.ValueTextEquals("messageId"u8) ? "messageId"
+        : reader.ValueTextEquals("timestamp"u8) ? "timestamp"
+        : reader.ValueTextEquals("sentAt"u8) ? "sentAt"
+        : reader.ValueTextEquals("properties"u8) ? "properties"
+        : reader.ValueTextEquals("traits"u8) ? "traits"
+        : reader.ValueTextEquals("context"u8) ? "context"
+        : null;
 
     /// <summary>
     /// Whether the string token can be stored faithfully in every sink: valid UTF-8, no lone surrogate escape,
