@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
@@ -5,6 +8,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using TrackerService.Tests.Infrastructure;
 
 namespace TrackerService.Tests.Api;
@@ -15,6 +19,62 @@ public sealed class EventsApiTests : IDisposable
     private readonly TrackerApplication _app = new();
 
     public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task CountsABodyCutShortByTheClientAsTheClientsFaultAndKeepsServing()
+    {
+        // Given the service on a real Kestrel listener, its measurements (this host's meters only) recorded
+        await using var host = TrackerHost.Build([]);
+        var measured = new ConcurrentQueue<string>();
+        using var listener = new MeterListener();
+        var meters = host.Services.GetRequiredService<IMeterFactory>();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name is "tracker.events.accepted" or "tracker.events.rejected" or "http.server.request.duration")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => measured.Enqueue(Describe(instrument, tags)));
+        listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => measured.Enqueue(Describe(instrument, tags)));
+        listener.Start();
+        await host.StartAsync();
+        var address = new Uri(host.Urls.Single());
+
+        // When a client announces 1,000 bytes, sends 20, and hangs up
+        using (var tcp = new System.Net.Sockets.TcpClient())
+        {
+            await tcp.ConnectAsync(address.Host, address.Port);
+            var request = "POST /events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 1000\r\n\r\n{\"event\":\"Cut\",\"userI";
+            await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(request));
+            tcp.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        }
+
+        // Then the request is refused as an incomplete body with a 4xx (not an unhandled exception and a 500),
+        // nothing is accepted, and the next client is served
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(measured.Any(m => m.StartsWith("http.server", StringComparison.Ordinal))), TimeSpan.FromSeconds(10)),
+            $"a request measurement in: {string.Join("; ", measured)}");
+        var seen = string.Join("; ", measured);
+        Assert.Contains("tracker.events.rejected reason=incomplete_body", seen, StringComparison.Ordinal);
+        Assert.DoesNotContain("tracker.events.accepted", seen, StringComparison.Ordinal);
+        Assert.Matches("http.server.request.duration .*http.response.status_code=4(00|99)", seen);
+        using var client = new HttpClient { BaseAddress = address };
+        using var next = await client.PostAsync("/events", Events.Json(Events.Track()));
+        Assert.Equal(HttpStatusCode.Accepted, next.StatusCode);
+        await host.StopAsync();
+
+        static string Describe(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var text = new StringBuilder(instrument.Name);
+            foreach (var (key, value) in tags)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {key}={value}");
+            }
+
+            return text.ToString();
+        }
+    }
 
     [Fact]
     public async Task StoresASingleEventWithEveryField()

@@ -255,6 +255,62 @@ public sealed class RequestBodyTests
         Assert.True(body.Json.IsEmpty);
     }
 
+    [Theory]
+    [InlineData(StatusCodes.Status400BadRequest)]
+    [InlineData(StatusCodes.Status408RequestTimeout)]
+    public async Task ReportsABodyTheServerCouldNotReadAsIncomplete(int status)
+    {
+        // Given a body whose read fails as Kestrel fails it: cut short (400) or too slow (408)
+        var request = Request(Json);
+        request.Body = new FailingStream(new BadHttpRequestException("Unexpected end of request content.", status));
+
+        // When
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        // Then it is the client's fault, with the server's status, not an exception
+        Assert.Equal(RequestBodyStatus.Incomplete, body.Status);
+        Assert.Equal(status, body.StatusCode);
+        Assert.Contains("Unexpected end of request content", body.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, body.Length);
+    }
+
+    [Fact]
+    public async Task ReportsTheServersOwnSizeLimitAsTooLarge()
+    {
+        var request = Request(Json);
+        request.Body = new FailingStream(new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge));
+
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        Assert.Equal(RequestBodyStatus.TooLarge, body.Status);
+    }
+
+    [Fact]
+    public async Task ReportsAConnectionResetAfterTheClientAbortedAs499()
+    {
+        // Given a client that went away: the request is aborted and the read fails with an I/O error
+        var request = Request(Json);
+        using var aborted = new CancellationTokenSource();
+        await aborted.CancelAsync();
+        request.HttpContext.RequestAborted = aborted.Token;
+        request.Body = new FailingStream(new IOException("The client reset the request stream."));
+
+        using var body = await RequestBody.ReadAsync(request, Limit, CancellationToken.None);
+
+        Assert.Equal(RequestBodyStatus.Incomplete, body.Status);
+        Assert.Equal(StatusCodes.Status499ClientClosedRequest, body.StatusCode);
+    }
+
+    [Fact]
+    public async Task LetsAnIOErrorOfAConnectionStillOpenPropagate()
+    {
+        // An I/O failure the client did not cause is the server's problem: it must not be dressed up as a 4xx
+        var request = Request(Json);
+        request.Body = new FailingStream(new IOException("disk on fire"));
+
+        await Assert.ThrowsAsync<IOException>(() => RequestBody.ReadAsync(request, Limit, CancellationToken.None));
+    }
+
     private static HttpRequest Request(
         byte[] body, string? contentType = "application/json", string? contentEncoding = null, long? contentLength = -1)
     {
@@ -304,5 +360,14 @@ public sealed class RequestBodyTests
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             base.ReadAsync(buffer, offset, Math.Min(count, piece), cancellationToken);
+    }
+
+    private sealed class FailingStream(Exception error) : MemoryStream
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromException<int>(error);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromException<int>(error);
     }
 }

@@ -42,6 +42,8 @@ internal static class EventsApi
                 return Refuse(telemetry, TrackerTelemetry.ReasonTooLarge, StatusCodes.Status413PayloadTooLarge, "Payload too large", body.Detail);
             case RequestBodyStatus.BadEncoding:
                 return Refuse(telemetry, TrackerTelemetry.ReasonMalformed, StatusCodes.Status400BadRequest, "Malformed body", body.Detail);
+            case RequestBodyStatus.Incomplete:
+                return Refuse(telemetry, TrackerTelemetry.ReasonIncompleteBody, body.StatusCode, "Incomplete body", body.Detail);
         }
 
         var parsed = parser.Parse(body.Json);

@@ -10,6 +10,9 @@ internal enum RequestBodyStatus
     UnsupportedMediaType,
     TooLarge,
     BadEncoding,
+
+    /// <summary>The body stopped short: the client closed the connection or sent it too slowly.</summary>
+    Incomplete,
 }
 
 /// <summary>
@@ -21,15 +24,19 @@ internal sealed class RequestBody : IDisposable
 {
     private byte[]? _buffer;
 
-    private RequestBody(RequestBodyStatus status, string? detail, byte[]? buffer = null, int length = 0)
+    private RequestBody(RequestBodyStatus status, string? detail, byte[]? buffer = null, int length = 0, int statusCode = 0)
     {
         Status = status;
         Detail = detail;
         _buffer = buffer;
         Length = length;
+        StatusCode = statusCode;
     }
 
     public RequestBodyStatus Status { get; }
+
+    /// <summary>For <see cref="RequestBodyStatus.Incomplete"/>: the HTTP status the server gave the failed read (400, 408, 413).</summary>
+    public int StatusCode { get; }
 
     /// <summary>Why the body was refused, for the problem details.</summary>
     public string? Detail { get; }
@@ -103,6 +110,22 @@ internal sealed class RequestBody : IDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
             return new(RequestBodyStatus.BadEncoding, "The body is not valid gzip.");
+        }
+        catch (BadHttpRequestException error)
+        {
+            // Kestrel's word on the body: it ended before Content-Length (400), it came too slowly (408),
+            // or it passed the server's own size limit (413). The client's fault, not the service's.
+            ArrayPool<byte>.Shared.Return(buffer);
+            return error.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? TooLarge(maxBytes)
+                : new(RequestBodyStatus.Incomplete, $"The body could not be read: {error.Message}", statusCode: error.StatusCode);
+        }
+        catch (Exception error) when (error is IOException or OperationCanceledException && request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The connection is gone: the answer has no reader, but it is still counted and logged as the client's doing.
+            ArrayPool<byte>.Shared.Return(buffer);
+            return new(RequestBodyStatus.Incomplete, "The client closed the connection before the body was read.",
+                statusCode: StatusCodes.Status499ClientClosedRequest);
         }
         catch
         {

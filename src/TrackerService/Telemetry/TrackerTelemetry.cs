@@ -135,4 +135,5 @@ internal sealed class TrackerTelemetry : IDisposable
     public const string ReasonQueueFull = "queue_full";
     public const string ReasonShuttingDown = "shutting_down";
     public const string ReasonClientAborted = "client_aborted";
+    public const string ReasonIncompleteBody = "incomplete_body";
 }
