@@ -70,6 +70,11 @@ apt_install() {
   quiet apt-install as_root apt-get install -y -q "$@"
 }
 
+# Docker Compose, for the compose file's test (Deployment/ComposeFileTests): the plugin or the standalone tool.
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
+  apt_install docker-compose
+fi
+
 if docker info >/dev/null 2>&1; then
   step "Docker engine already running"
 else
