@@ -9,6 +9,7 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("Tracker:Queue:Capacity", "0", "Tracker:Queue:Capacity = '0'")]
     [InlineData("Tracker:Queue:EnqueueTimeout", "-00:00:01", "Tracker:Queue:EnqueueTimeout = '-00:00:01'")]
+    [InlineData("Tracker:Queue:MaxWaitingEvents", "-1", "Tracker:Queue:MaxWaitingEvents = '-1'")]
     [InlineData("Tracker:Delivery:Consumers", "0", "Tracker:Delivery:Consumers = '0'")]
     [InlineData("Tracker:Delivery:BatchSize", "-5", "Tracker:Delivery:BatchSize = '-5'")]
     [InlineData("Tracker:Delivery:FlushInterval", "00:00:00", "Tracker:Delivery:FlushInterval = '00:00:00'")]

@@ -88,13 +88,13 @@ public sealed class EventQueueTests
     }
 
     [Fact]
-    public async Task RefusesAtOnceWhenTheWaitingRequestsAlreadyHoldAQueuesWorth()
+    public async Task RefusesAtOnceWhenTheWaitingRequestsAlreadyHoldTheirLimit()
     {
-        // Given a full queue of 10 and requests of 6 and 4 events waiting for room
-        var queue = NewQueue(capacity: 10);
+        // Given a full queue of 10 that lets 8 events wait, and requests of 5 and 3 events waiting for room
+        var queue = NewQueue(capacity: 10, maxWaiting: 8);
         await EnqueueAcceptedAsync(queue, "held", 10);
-        var first = queue.EnqueueAsync(TrackedEvents.Request("wait-6", 6), CancellationToken.None).AsTask();
-        var second = queue.EnqueueAsync(TrackedEvents.Request("wait-4", 4), CancellationToken.None).AsTask();
+        var first = queue.EnqueueAsync(TrackedEvents.Request("wait-5", 5), CancellationToken.None).AsTask();
+        var second = queue.EnqueueAsync(TrackedEvents.Request("wait-3", 3), CancellationToken.None).AsTask();
 
         // When one more request arrives
         var refused = queue.EnqueueAsync(TrackedEvents.Request("one-too-many", 1), CancellationToken.None).AsTask();
@@ -108,8 +108,26 @@ public sealed class EventQueueTests
         ReadIds(queue);
         Assert.Equal(EnqueueResult.Accepted, await first.WaitAsync(Patience));
         Assert.Equal(EnqueueResult.Accepted, await second.WaitAsync(Patience));
-        var later = queue.EnqueueAsync(TrackedEvents.Request("later", 1), CancellationToken.None).AsTask();
-        Assert.False(later.IsCompleted);
+        var later = queue.EnqueueAsync(TrackedEvents.Request("later", 3), CancellationToken.None).AsTask();
+        Assert.False(later.IsCompleted, "8 of 10 queued: a request of 3 waits");
+    }
+
+    [Fact]
+    public async Task LetsOneRequestWaitWhateverItsSize()
+    {
+        // Given a full queue of 10 that lets only 2 events wait
+        var queue = NewQueue(capacity: 10, maxWaiting: 2);
+        await EnqueueAcceptedAsync(queue, "held", 10);
+
+        // When a request of 6 arrives, then another of 1
+        var large = queue.EnqueueAsync(TrackedEvents.Request("large", 6), CancellationToken.None).AsTask();
+        var behind = queue.EnqueueAsync(TrackedEvents.Request("behind", 1), CancellationToken.None).AsTask();
+
+        // Then the first waits (a request of any allowed size can), the second is refused at once
+        Assert.Equal(EnqueueResult.Full, await behind.WaitAsync(Patience));
+        Assert.False(large.IsCompleted);
+        ReadIds(queue);
+        Assert.Equal(EnqueueResult.Accepted, await large.WaitAsync(Patience));
     }
 
     [Fact]
@@ -319,8 +337,13 @@ public sealed class EventQueueTests
         Assert.Equal(0, queue.Count);
     }
 
-    private EventQueue NewQueue(int capacity, TimeSpan? enqueueTimeout = null) =>
-        new(Options.Create(new QueueOptions { Capacity = capacity, EnqueueTimeout = enqueueTimeout ?? EnqueueTimeout }), _time);
+    private EventQueue NewQueue(int capacity, TimeSpan? enqueueTimeout = null, int? maxWaiting = null) =>
+        new(Options.Create(new QueueOptions
+        {
+            Capacity = capacity,
+            EnqueueTimeout = enqueueTimeout ?? EnqueueTimeout,
+            MaxWaitingEvents = maxWaiting ?? capacity,
+        }), _time);
 
     /// <summary>Enqueues a request expected to be answered without waiting; a regression fails instead of hanging the run.</summary>
     private static Task<EnqueueResult> EnqueueAsync(EventQueue queue, string name, int count) =>

@@ -13,7 +13,7 @@ namespace TrackerService.Pipeline;
 /// </summary>
 /// <remarks>
 /// Requests that find the queue full wait in arrival order (a large request is not starved by small ones)
-/// for at most <see cref="QueueOptions.EnqueueTimeout"/>. Room is granted and the item written under one
+/// for at most <see cref="QueueOptions.EnqueueTimeout"/>, up to <see cref="QueueOptions.MaxWaitingEvents"/> of them. Room is granted and the item written under one
 /// lock, so a request is either queued or refused, and <see cref="CompleteWriter"/> can never strand a
 /// request that was told it was accepted.
 /// </remarks>
@@ -32,6 +32,7 @@ internal sealed class EventQueue
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly TimeProvider _time;
     private readonly TimeSpan _enqueueTimeout;
+    private readonly int _maxWaitingEvents;
     private int _count;
     private int _waitingEvents;
     private bool _closed;
@@ -40,6 +41,7 @@ internal sealed class EventQueue
     {
         Capacity = options.Value.Capacity;
         _enqueueTimeout = options.Value.EnqueueTimeout;
+        _maxWaitingEvents = options.Value.MaxWaitingEvents;
         _time = time;
         telemetry?.ObserveQueue(() => Count, Capacity);
     }
@@ -74,9 +76,10 @@ internal sealed class EventQueue
                 return EnqueueResult.Accepted;
             }
 
-            // Waiting requests hold their parsed events too: beyond a queue's worth of them, refuse at once,
-            // so memory stays bounded however many clients pile up.
-            if (_waitingEvents + events.Length > Capacity)
+            // Waiting requests hold their parsed events too: beyond MaxWaitingEvents of them, refuse at once,
+            // so memory stays bounded however many clients pile up. The first waiter is always let in, so a
+            // request of any allowed size can wait.
+            if (_waiters.Count > 0 && _waitingEvents + events.Length > _maxWaitingEvents)
             {
                 return EnqueueResult.Full;
             }

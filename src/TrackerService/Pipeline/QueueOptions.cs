@@ -13,4 +13,12 @@ public sealed class QueueOptions
     /// The default value is 250 milliseconds.
     /// </summary>
     public TimeSpan EnqueueTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Most events that requests waiting for room may hold together (they are parsed, so they take memory
+    /// like queued ones); a request that would pass it is answered 503 at once. One request may always wait.
+    /// The default value is 10000: about what the consumers free within the enqueue timeout; more waiters
+    /// would only time out, holding memory while the service is already overloaded.
+    /// </summary>
+    public int MaxWaitingEvents { get; set; } = 10_000;
 }

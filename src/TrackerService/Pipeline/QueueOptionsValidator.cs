@@ -10,7 +10,8 @@ internal sealed class QueueOptionsValidator(IOptions<ApiOptions> api) : IValidat
     {
         var check = new OptionsCheck(QueueOptions.Section)
             .Range(nameof(options.Capacity), options.Capacity, 1, 100_000_000)
-            .Range(nameof(options.EnqueueTimeout), options.EnqueueTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(1));
+            .Range(nameof(options.EnqueueTimeout), options.EnqueueTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(1))
+            .Range(nameof(options.MaxWaitingEvents), options.MaxWaitingEvents, 0, 100_000_000);
 
         // A request larger than the whole queue could never be admitted.
         if (options.Capacity < api.Value.MaxBatchEvents)
