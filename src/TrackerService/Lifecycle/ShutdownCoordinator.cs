@@ -47,6 +47,10 @@ internal sealed partial class ShutdownCoordinator(
         using var deadline = new CancellationTokenSource(o.Timeout, time);
         using var activity = TrackerTelemetry.ActivitySource.StartActivity(TrackerTelemetry.SpanShutdown, ActivityKind.Internal, parentContext: default);
         var queuedAtStart = queue.Count + delivery.InFlight;
+
+        // Counted from the signal, not from the drain's start: batches in flight when it came, and events from
+        // requests still being served while intake stops, are stored during the shutdown too.
+        var deliveredAtStart = delivery.Delivered;
         activity?.SetTag("tracker.shutdown.deadline_ms", o.Timeout.TotalMilliseconds);
         activity?.SetTag("tracker.shutdown.queued_at_start", queuedAtStart);
         activity?.AddEvent(new ActivityEvent("readiness.off"));
@@ -75,12 +79,13 @@ internal sealed partial class ShutdownCoordinator(
         activity?.AddEvent(new ActivityEvent("spill.written", tags: new ActivityTagsCollection { ["tracker.shutdown.spilled"] = result.Spilled }));
 
         var elapsed = time.GetElapsedTime(started);
-        activity?.SetTag("tracker.shutdown.drained", result.Drained);
+        var drained = delivery.Delivered - deliveredAtStart;
+        activity?.SetTag("tracker.shutdown.drained", drained);
         activity?.SetTag("tracker.shutdown.spilled", result.Spilled);
         activity?.SetTag("tracker.shutdown.elapsed_ms", elapsed.TotalMilliseconds);
         activity?.SetTag("tracker.shutdown.outcome", result.DeadlineReached ? "deadline_reached" : "drained");
         activity?.SetStatus(result.Spilled == 0 ? ActivityStatusCode.Ok : ActivityStatusCode.Unset);
-        LogFinished(logger, result.DeadlineReached ? "deadline reached" : "drained", queuedAtStart, result.Drained, result.Spilled,
+        LogFinished(logger, result.DeadlineReached ? "deadline reached" : "drained", queuedAtStart, drained, result.Spilled,
             elapsed.TotalMilliseconds, o.Timeout.TotalMilliseconds);
         activity?.Stop();
 
@@ -101,6 +106,6 @@ internal sealed partial class ShutdownCoordinator(
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Shutting down: {Queued} events queued or in flight, deadline {DeadlineMs} ms")]
     private static partial void LogStarting(ILogger logger, int queued, double deadlineMs);
 
-    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Shutdown complete ({Outcome:l}): queued at start {Queued}, drained {Drained}, spilled {Spilled}, elapsed {ElapsedMs} ms of {DeadlineMs} ms")]
+    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Shutdown complete ({Outcome:l}): queued at start {Queued}, stored {Drained}, spilled {Spilled}, elapsed {ElapsedMs} ms of {DeadlineMs} ms")]
     private static partial void LogFinished(ILogger logger, string outcome, int queued, long drained, int spilled, double elapsedMs, double deadlineMs);
 }

@@ -61,6 +61,9 @@ internal sealed partial class DeliveryService(
     /// <summary>Events in batches being written and not yet confirmed by the store.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>Events the consumers have stored since start (newly or as duplicates the store already had).</summary>
+    public long Delivered => Interlocked.Read(ref _delivered);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
