@@ -87,9 +87,9 @@ internal static class PostgresWriteBenchmark
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.Timestamp?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.SentAt?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             insert.Parameters.Add(new NpgsqlParameter { Value = e.ReceivedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.Properties ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.Traits ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.Context ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.Properties?.ToString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.Traits?.ToString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)e.Context?.ToString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
             command.BatchCommands.Add(insert);
         }
 

@@ -10,7 +10,6 @@ internal static class EventReader
     public const int MaxIdLength = 200;
 
     // Invalid bytes are refused, not silently replaced with U+FFFD in what is stored.
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private const string NotStorable = "Must be valid UTF-8 text without U+0000 or unpaired surrogates.";
 
@@ -23,7 +22,7 @@ internal static class EventReader
         var errorsBefore = errors.Count;
         var type = EventType.Track;
         string? name = null, userId = null, anonymousId = null, messageId = null;
-        string? properties = null, traits = null, context = null;
+        JsonText? properties = null, traits = null, context = null;
         DateTimeOffset? timestamp = null, sentAt = null;
 
         var reader = new Utf8JsonReader(json, EventOptions);
@@ -203,7 +202,7 @@ internal static class EventReader
     }
 
     /// <summary>An object-valued field, kept as the client's own JSON text.</summary>
-    private static string? ReadObject(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, int index, string field, List<EventError> errors)
+    private static JsonText? ReadObject(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, int index, string field, List<EventError> errors)
     {
         switch (reader.TokenType)
         {
@@ -225,15 +224,14 @@ internal static class EventReader
                     return null;
                 }
 
-                try
-                {
-                    return StrictUtf8.GetString(json[start..(int)reader.BytesConsumed]);
-                }
-                catch (DecoderFallbackException)
+                var text = json[start..(int)reader.BytesConsumed];
+                if (!System.Text.Unicode.Utf8.IsValid(text))
                 {
                     errors.Add(new EventError(index, field, NotStorable));
                     return null;
                 }
+
+                return new JsonText(text.ToArray());
 
             case JsonTokenType.Null:
                 return null;

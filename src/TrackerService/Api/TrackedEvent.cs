@@ -3,7 +3,7 @@ namespace TrackerService.Api;
 /// <summary>
 /// One accepted event, as it travels from the request to the store. Object-valued fields
 /// (<see cref="Properties"/>, <see cref="Traits"/>, <see cref="Context"/>) are kept as the
-/// client's raw JSON text: the service validates their shape but never re-serializes them.
+/// client's raw JSON text (UTF-8): the service validates their shape but never re-serializes them.
 /// </summary>
 internal sealed record TrackedEvent(
     string MessageId,
@@ -14,6 +14,6 @@ internal sealed record TrackedEvent(
     DateTimeOffset? Timestamp,
     DateTimeOffset? SentAt,
     DateTimeOffset ReceivedAt,
-    string? Properties,
-    string? Traits,
-    string? Context);
+    JsonText? Properties,
+    JsonText? Traits,
+    JsonText? Context);

@@ -73,9 +73,9 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
                 await WriteNullableAsync(copy, e.Timestamp?.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
                 await WriteNullableAsync(copy, e.SentAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
                 await copy.WriteAsync(e.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                await WriteNullableAsync(copy, e.Properties, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
-                await WriteNullableAsync(copy, e.Traits, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
-                await WriteNullableAsync(copy, e.Context, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+                await WriteJsonAsync(copy, e.Properties, cancellationToken).ConfigureAwait(false);
+                await WriteJsonAsync(copy, e.Traits, cancellationToken).ConfigureAwait(false);
+                await WriteJsonAsync(copy, e.Context, cancellationToken).ConfigureAwait(false);
             }
 
             await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
@@ -106,6 +106,10 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
 
     private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
         value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, type, cancellationToken);
+
+    /// <summary>A client's JSON as <c>jsonb</c>, from the UTF-8 it arrived in.</summary>
+    private static Task WriteJsonAsync(NpgsqlBinaryImporter copy, JsonText? value, CancellationToken cancellationToken) =>
+        value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value.Memory, NpgsqlDbType.Jsonb, cancellationToken);
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "PostgreSQL sink ready at {Host:l}/{Database:l}")]
     private static partial void LogReady(ILogger logger, string host, string database);

@@ -162,6 +162,10 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     private static void BindText(sqlite3_stmt statement, int index, string? value) =>
         Check(statement, value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text16(statement, index, value.AsSpan()));
 
+    /// <summary>A client's JSON, bound as the UTF-8 it arrived in (the database's own encoding: no conversion).</summary>
+    private static void BindText(sqlite3_stmt statement, int index, JsonText? value) =>
+        Check(statement, value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text(statement, index, value.Utf8));
+
     /// <summary>Binds a time as UTC ISO-8601 text (see <see cref="FormatTime"/>), formatted into <paramref name="buffer"/>.</summary>
     private static void BindTime(sqlite3_stmt statement, int index, DateTimeOffset? value, Span<byte> buffer)
     {

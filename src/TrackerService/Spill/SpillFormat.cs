@@ -88,15 +88,21 @@ internal static class SpillFormat
     /// The client's JSON text goes in as a string: written raw, a pretty-printed object would break the line
     /// in two, and re-serializing it would change what is stored.
     /// </summary>
-    private static void WriteRaw(Utf8JsonWriter json, string name, string? rawJson) => WriteOptional(json, name, rawJson);
+    private static void WriteRaw(Utf8JsonWriter json, string name, JsonText? rawJson)
+    {
+        if (rawJson is not null)
+        {
+            json.WriteString(name, rawJson.Utf8);
+        }
+    }
 
     private static string? OptionalString(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) ? value.GetString() : null;
 
     /// <summary>An object field: the client's text as a string, or (in a line written by hand) an object.</summary>
-    private static string? OptionalRaw(JsonElement root, string name) =>
+    private static JsonText? OptionalRaw(JsonElement root, string name) =>
         !root.TryGetProperty(name, out var value) ? null
-        : value.ValueKind == JsonValueKind.String ? value.GetString()
-        : value.ValueKind == JsonValueKind.Object ? Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value))
+        : value.ValueKind == JsonValueKind.String ? new JsonText(Encoding.UTF8.GetBytes(value.GetString()!))
+        : value.ValueKind == JsonValueKind.Object ? new JsonText(JsonMarshal.GetRawUtf8Value(value).ToArray())
         : throw new FormatException($"{name} must be a JSON object or its text.");
 }
