@@ -5,9 +5,10 @@ using TrackerService.Api;
 namespace TrackerService.Sinks;
 
 /// <summary>
-/// The production store. A batch is copied in binary into a session-local staging table and moved into
-/// <c>events</c> with <c>INSERT … ON CONFLICT (message_id) DO NOTHING</c>, in one transaction: COPY is the
-/// fastest way in, and the staging step is what lets it skip events that are already stored.
+/// The production store. A batch is copied in binary straight into <c>events</c>: COPY is the fastest way in.
+/// When some of its events are already stored, COPY refuses the whole batch (unique <c>message_id</c>), and
+/// the batch goes again through a session-local staging table, moved into <c>events</c> with
+/// <c>INSERT … ON CONFLICT (message_id) DO NOTHING</c> in one transaction, which skips them.
 /// </summary>
 internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILogger<PostgresEventSink> logger) : IEventSink
 {
@@ -50,6 +51,22 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
     public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The usual case, no event of the batch stored yet: one COPY straight into the table (a statement of
+            // its own, so all rows or none).
+            return (int)await CopyAsync(connection, "events", batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // Some are already there (a redelivery, a replay, a client resending): nothing was written; take the
+            // path that skips them.
+            return await CopyThroughStagingAsync(connection, batch, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<int> CopyThroughStagingAsync(NpgsqlConnection connection, IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
+    {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
         // Temporary tables live as long as the pooled connection; ON COMMIT DELETE ROWS empties it each time.
@@ -60,26 +77,7 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
             await staging.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await using (var copy = await connection.BeginBinaryImportAsync($"COPY events_staging ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false))
-        {
-            foreach (var e in batch)
-            {
-                await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                await copy.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await copy.WriteAsync(e.Type.ToWireName(), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await WriteNullableAsync(copy, e.Event, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await WriteNullableAsync(copy, e.UserId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await WriteNullableAsync(copy, e.AnonymousId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await WriteNullableAsync(copy, e.Timestamp?.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                await WriteNullableAsync(copy, e.SentAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                await copy.WriteAsync(e.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                await WriteJsonAsync(copy, e.Properties, cancellationToken).ConfigureAwait(false);
-                await WriteJsonAsync(copy, e.Traits, cancellationToken).ConfigureAwait(false);
-                await WriteJsonAsync(copy, e.Context, cancellationToken).ConfigureAwait(false);
-            }
-
-            await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await CopyAsync(connection, "events_staging", batch, cancellationToken).ConfigureAwait(false);
 
         int stored;
         await using (var move = new NpgsqlCommand(
@@ -91,6 +89,29 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return stored;
+    }
+
+    /// <summary>Binary COPY of the batch into <paramref name="table"/>; the rows copied.</summary>
+    private static async Task<ulong> CopyAsync(NpgsqlConnection connection, string table, IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync($"COPY {table} ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        foreach (var e in batch)
+        {
+            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(e.Type.ToWireName(), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await WriteNullableAsync(copy, e.Event, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await WriteNullableAsync(copy, e.UserId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await WriteNullableAsync(copy, e.AnonymousId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await WriteNullableAsync(copy, e.Timestamp?.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+            await WriteNullableAsync(copy, e.SentAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(e.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+            await WriteJsonAsync(copy, e.Properties, cancellationToken).ConfigureAwait(false);
+            await WriteJsonAsync(copy, e.Traits, cancellationToken).ConfigureAwait(false);
+            await WriteJsonAsync(copy, e.Context, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public string Name => "postgresql";
