@@ -1,0 +1,151 @@
+using System.Diagnostics;
+
+namespace TrackerService.Benchmarks.Load;
+
+/// <summary>
+/// An open-loop, constant-rate load (what wrk2 does, which Debian does not ship): request <c>i</c> is due at
+/// <c>start + i / rps</c> whatever happened to the others, and its latency is counted from that due time, so a
+/// stall shows as the latency every delayed request saw, not as a few slow samples (coordinated omission).
+/// </summary>
+/// <remarks>
+/// One worker per connection, each owning the slice <c>i ≡ worker (mod connections)</c> of the timetable, so the
+/// hot loop shares nothing: its own prepared body, its own preallocated sample arrays. A worker that falls behind
+/// sends at once until it catches up, and the lateness lands in the latencies. A request that is sent early
+/// (timers here tick in whole milliseconds) is timed from when it was sent, never from before.
+/// </remarks>
+internal static class RateCommand
+{
+    public static async Task<int> RunAsync(Uri url, double rps, double seconds, int connections, byte[] body, double warmupSeconds)
+    {
+        using var invoker = LoadClient.Create(connections);
+        var total = (long)Math.Round(rps * (warmupSeconds + seconds));
+        var firstMeasured = (long)Math.Round(rps * warmupSeconds);
+        var ticksPerRequest = Stopwatch.Frequency / rps;
+        var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 5;
+
+        // A bound on the run, however far behind the target is: the nominal length and half again, plus 2 s.
+        var hardStop = start + (long)(Stopwatch.Frequency * ((warmupSeconds + seconds) * 1.5 + 2));
+        var workers = Enumerable.Range(0, connections)
+            .Select(w => new Worker(w, connections, total, firstMeasured, start, ticksPerRequest, hardStop, body))
+            .ToArray();
+        await Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(invoker, url))));
+
+        var latency = Merge(workers, w => w.Latencies);
+        var lag = Merge(workers, w => w.Lags);
+        var service = new long[latency.Length];
+        var n = 0;
+        foreach (var w in workers)
+        {
+            for (var k = 0; k < w.Count; k++)
+            {
+                service[n++] = w.Latencies[k] - w.Lags[k];
+            }
+        }
+
+        Array.Sort(service);
+        var measured = latency.Length;
+        var windowStart = start + (long)(firstMeasured * ticksPerRequest);
+        var windowEnd = workers.Max(w => w.LastEnd);
+        var achieved = measured / Stopwatch.GetElapsedTime(windowStart, Math.Max(windowEnd, windowStart + 1)).TotalSeconds;
+        Output.Result(new
+        {
+            Kind = "rate",
+            Url = url.ToString(),
+            TargetRps = rps,
+            AchievedRps = Math.Round(achieved, 1),
+            Seconds = seconds,
+            Connections = connections,
+            Requests = measured,
+            Errors = workers.Sum(w => w.Errors),
+            Unsent = workers.Sum(w => w.Unsent),
+            P50Ms = Ms(Output.Quantile(latency, 0.50)),
+            P90Ms = Ms(Output.Quantile(latency, 0.90)),
+            P99Ms = Ms(Output.Quantile(latency, 0.99)),
+            P999Ms = Ms(Output.Quantile(latency, 0.999)),
+            MaxMs = Ms(latency.Length == 0 ? double.NaN : latency[^1]),
+            ServiceP50Ms = Ms(Output.Quantile(service, 0.50)),
+            ServiceP99Ms = Ms(Output.Quantile(service, 0.99)),
+            SendLagP99Ms = Ms(Output.Quantile(lag, 0.99)),
+        });
+        return 0;
+    }
+
+    private static double Ms(double ticks) => Math.Round(ticks * 1000.0 / Stopwatch.Frequency, 3);
+
+    private static long[] Merge(Worker[] workers, Func<Worker, long[]> samples)
+    {
+        var all = new long[workers.Sum(w => w.Count)];
+        var n = 0;
+        foreach (var w in workers)
+        {
+            Array.Copy(samples(w), 0, all, n, w.Count);
+            n += w.Count;
+        }
+
+        Array.Sort(all);
+        return all;
+    }
+
+    private sealed class Worker(int id, int stride, long total, long firstMeasured, long start, double ticksPerRequest, long hardStop, byte[] body)
+    {
+        private static readonly long OneMs = Stopwatch.Frequency / 1000;
+
+        public long[] Latencies { get; } = new long[(total / stride) + 2];
+
+        public long[] Lags { get; } = new long[(total / stride) + 2];
+
+        public int Count { get; private set; }
+
+        public int Errors { get; private set; }
+
+        public long Unsent { get; private set; }
+
+        public long LastEnd { get; private set; }
+
+        public async Task RunAsync(HttpMessageInvoker invoker, Uri url)
+        {
+            var content = LoadClient.Content(body);
+            for (var i = (long)id; i < total; i += stride)
+            {
+                var due = start + (long)(i * ticksPerRequest);
+                var now = Stopwatch.GetTimestamp();
+                while (due - now >= OneMs)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds((due - now) / OneMs));
+                    now = Stopwatch.GetTimestamp();
+                }
+
+                if (now > hardStop)
+                {
+                    Unsent = ((total - i - 1) / stride) + 1;
+                    return;
+                }
+
+                bool ok;
+                try
+                {
+                    var status = (int)await LoadClient.PostAsync(invoker, url, content, CancellationToken.None);
+                    ok = status is >= 200 and < 300;
+                }
+                catch (HttpRequestException)
+                {
+                    ok = false;
+                }
+
+                var end = Stopwatch.GetTimestamp();
+                LastEnd = end;
+                if (!ok)
+                {
+                    Errors++;
+                }
+
+                if (i >= firstMeasured)
+                {
+                    Latencies[Count] = end - Math.Min(due, now); // from the due time when late, from the send when early
+                    Lags[Count] = Math.Max(0, now - due);
+                    Count++;
+                }
+            }
+        }
+    }
+}
