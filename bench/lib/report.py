@@ -215,6 +215,15 @@ def main():
     w(f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM, Linux {m['kernel']}; .NET SDK {m['sdk']}, runtime {m['runtime']}. "
       "The load generators run on the same cores as the service, and the machine may be shared: "
       "read ratios (taken in the same run, interleaved) before absolute numbers.")
+    cpu = (pick(rows, "machine", "cpu") or [None])[0]
+    if cpu and cpu.get("wall_s"):
+        capacity = cpu["cores"] * cpu["wall_s"]
+        others = max(cpu["busy_cpu_s"] - cpu["ours_cpu_s"], 0)
+        w(f"While it ran, the machine's {cpu['cores']} cores were {100 * cpu['busy_cpu_s'] / capacity:.0f}% busy; "
+          f"other processes (not this run's) used {others:,.0f} CPU-seconds, {100 * others / capacity:.0f}% of the machine.")
+    timings = [r for r in rows if r["section"] == "timing"]
+    if timings:
+        w("Time per section: " + ", ".join(f"{r['label']} {r['data']['seconds']:.0f} s" for r in timings) + ".")
     w("")
 
     failures = pick(rows, "failure")
@@ -248,9 +257,11 @@ def main():
         w(f"| p99 at half the service's max rate, ms (open loop {num(rs['target_rps'])} req/s, from each request's due time) "
           f"| {num(rs['p99_ms'], 2)} (p50 {num(rs['p50_ms'], 2)}) | {num(rb['p99_ms'], 2) if rb else '—'} (p50 {num(rb['p50_ms'], 2) if rb else '—'}) "
           f"| {num(ratio(rs['p99_ms'], rb['p99_ms'] if rb else None), 2)}× | ≤ 5 ms | {met(rs['p99_ms'] <= 5)} |")
-        w(f"| … generator: achieved req/s of target; send lag p99, ms | {num(rs['achieved_rps'])} of {num(rs['target_rps'])}; {num(rs['send_lag_p99_ms'], 2)} "
-          f"| {num(rb['achieved_rps']) if rb else '—'} of {num(rb['target_rps']) if rb else '—'}; {num(rb['send_lag_p99_ms'], 2) if rb else '—'} "
-          f"| | kept up | {met(kept)} |")
+        def gen(x):
+            return (f"{num(x['achieved_rps'])} of {num(x['target_rps'])}; {num(x['send_lag_p99_ms'], 2)}; {num(x.get('wake_late_p99_ms'), 2)}"
+                    if x else "—")
+        w(f"| … generator: achieved req/s of target; send lag p99 (any cause), ms; its own wake-up lateness p99, ms "
+          f"| {gen(rs)} | {gen(rb)} | | kept up | {met(kept)} |")
         w(f"| … service time p50 / p99, ms (from the actual send) | {num(rs['service_p50_ms'], 2)} / {num(rs['service_p99_ms'], 2)} "
           f"| {num(rb['service_p50_ms'], 2) if rb else '—'} / {num(rb['service_p99_ms'], 2) if rb else '—'} | | info | |")
     else:
@@ -310,6 +321,9 @@ def main():
           f"| {num(ratio(offered, mem['sustained_events_per_s']), 2)}× | ≈ 2× | |")
         w(f"| … requests answered 503 (queue full); events accepted / refused | {num(wrk['errors_status'])} of {num(wrk['requests'])}; "
           f"{num(mem['accepted'])} / {num(mem['rejected_queue_full'])} | | | expected | |")
+        if mem.get("gc_heap_bytes"):
+            w(f"| … at the end: RSS; GC heap after the last collection; GC committed, MiB | {num(f.get('end_mib'))}; {num(mem['gc_heap_bytes'] / 2**20)}; "
+              f"{num(mem['gc_committed_bytes'] / 2**20)} | | | info | |")
     else:
         w("| Peak RSS under overload, MiB | — | | | ≤ 300 MB | — |")
 

@@ -32,6 +32,7 @@ internal static class RateCommand
 
         var latency = Merge(workers, w => w.Latencies);
         var lag = Merge(workers, w => w.Lags);
+        var wakeLate = workers.SelectMany(w => w.WakeLate.Take(w.Waited)).Order().ToArray();
         var service = new long[latency.Length];
         var n = 0;
         foreach (var w in workers)
@@ -66,6 +67,8 @@ internal static class RateCommand
             ServiceP50Ms = Ms(Output.Quantile(service, 0.50)),
             ServiceP99Ms = Ms(Output.Quantile(service, 0.99)),
             SendLagP99Ms = Ms(Output.Quantile(lag, 0.99)),
+            WakeLateP99Ms = Ms(Output.Quantile(wakeLate, 0.99)),
+            WaitedShare = measured == 0 ? 0 : Math.Round((double)wakeLate.Length / measured, 3),
         });
         return 0;
     }
@@ -94,6 +97,11 @@ internal static class RateCommand
 
         public long[] Lags { get; } = new long[(total / stride) + 2];
 
+        /// <summary>How late the worker woke for requests it had to wait for: the generator's own lateness, not the server's.</summary>
+        public long[] WakeLate { get; } = new long[(total / stride) + 2];
+
+        public int Waited { get; private set; }
+
         public int Count { get; private set; }
 
         public int Errors { get; private set; }
@@ -109,10 +117,17 @@ internal static class RateCommand
             {
                 var due = start + (long)(i * ticksPerRequest);
                 var now = Stopwatch.GetTimestamp();
+                var waited = false;
                 while (due - now >= OneMs)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds((due - now) / OneMs));
                     now = Stopwatch.GetTimestamp();
+                    waited = true;
+                }
+
+                if (waited && i >= firstMeasured)
+                {
+                    WakeLate[Waited++] = Math.Max(0, now - due);
                 }
 
                 if (now > hardStop)
