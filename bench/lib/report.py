@@ -300,8 +300,10 @@ def main():
           f"| {num(ratio(hung['exit_s'], deadline), 2)}× | ≤ deadline + 1 s | {met(ok)} |")
         rate = ratio(f.get("spill_events"), f.get("spill_s"))
         w(f"| Spill rate at the deadline, events/s ({num(f.get('spill_events'))} events in {num(f.get('spill_s'), 3)} s) | {num(rate)} | | | info | |")
-        w(f"| … exit code; stored + spilled / accepted; segments | {hung['exit_code']}; {num(hung['stored'])} + {num(hung['spilled_lines'])} / {num(hung['accepted'])}; "
-          f"{hung['segments']} | | | nothing lost | {met(hung['stored'] + hung['spilled_lines'] == hung['accepted'] and hung['segments'] > 0)} |")
+        partial = f" (+ {num(hung['partial_lines'])} in a cut-short segment)" if hung.get("partial_lines") else ""
+        forced = "; **watchdog forced the exit**" if hung.get("forced_exit") else ""
+        w(f"| … exit code; stored + spilled / accepted; segments | {hung['exit_code']}; {num(hung['stored'])} + {num(hung['spilled_lines'])}{partial} / {num(hung['accepted'])}; "
+          f"{hung['segments']}{forced} | | | nothing lost | {met(hung['stored'] + hung['spilled_lines'] == hung['accepted'] and hung['segments'] > 0)} |")
     else:
         w("| Hung store: exit vs deadline | — | | | ≤ deadline + 1 s | — |")
 
