@@ -8,7 +8,7 @@ using TrackerService.Benchmarks.Store;
 return args switch
 {
     ["rate", var url, var rps, var seconds, var connections, .. var rest] =>
-        await RateCommand.RunAsync(new Uri(url), Number(rps), Number(seconds), Int(connections),
+        RateCommand.Run(new Uri(url), Number(rps), Number(seconds), Int(connections),
             Option(rest, "--body") is { } file ? File.ReadAllBytes(file) : SampleEvents.Body(null, 0, 1),
             Option(rest, "--warmup") is { } warmup ? Number(warmup) : 1),
     ["e2e", var url, var sink, var events, var perRequest, var senders] =>

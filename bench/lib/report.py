@@ -258,9 +258,9 @@ def main():
           f"| {num(rs['p99_ms'], 2)} (p50 {num(rs['p50_ms'], 2)}) | {num(rb['p99_ms'], 2) if rb else '—'} (p50 {num(rb['p50_ms'], 2) if rb else '—'}) "
           f"| {num(ratio(rs['p99_ms'], rb['p99_ms'] if rb else None), 2)}× | ≤ 5 ms | {met(rs['p99_ms'] <= 5)} |")
         def gen(x):
-            return (f"{num(x['achieved_rps'])} of {num(x['target_rps'])}; {num(x['send_lag_p99_ms'], 2)}; {num(x.get('wake_late_p99_ms'), 2)}"
-                    if x else "—")
-        w(f"| … generator: achieved req/s of target; send lag p99 (any cause), ms; its own wake-up lateness p99, ms "
+            return (f"{num(x['achieved_rps'])} of {num(x['target_rps'])}; {num(x['send_lag_p99_ms'], 2)}; {num(x.get('wake_late_p99_ms'), 2)}; "
+                    f"{num(x.get('generator_cpu_cores'), 2)}" if x else "—")
+        w(f"| … generator: achieved req/s of target; send lag p99 (any cause), ms; its own wake-up lateness p99, ms; CPU, cores "
           f"| {gen(rs)} | {gen(rb)} | | kept up | {met(kept)} |")
         w(f"| … service time p50 / p99, ms (from the actual send) | {num(rs['service_p50_ms'], 2)} / {num(rs['service_p99_ms'], 2)} "
           f"| {num(rb['service_p50_ms'], 2) if rb else '—'} / {num(rb['service_p99_ms'], 2) if rb else '—'} | | info | |")

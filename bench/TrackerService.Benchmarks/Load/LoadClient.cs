@@ -27,6 +27,15 @@ internal static class LoadClient
         return content;
     }
 
+    /// <summary>The same, blocking: for the rate command's worker threads, whose waits must not queue behind the thread pool.</summary>
+    public static HttpStatusCode Post(HttpMessageInvoker invoker, Uri url, ByteArrayContent content)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        using var response = invoker.Send(request, CancellationToken.None);
+        response.Content.ReadAsStream().CopyTo(Stream.Null);
+        return response.StatusCode;
+    }
+
     /// <summary>POSTs a prepared body and reads the answer to its end; the request is not disposed, so neither is the content.</summary>
     public static async Task<HttpStatusCode> PostAsync(HttpMessageInvoker invoker, Uri url, ByteArrayContent content, CancellationToken cancellationToken)
     {
