@@ -363,6 +363,24 @@ def main():
         w("Not run.")
 
     w("")
+    w("## Notes")
+    w("")
+    w("- Single-event ingest: wrk with `bench/lib/post-event.lua` (a unique messageId per request) against the service "
+      "(SQLite sink, Production, default settings) and `bench/Baseline` (POST /events reads the body, answers 202), interleaved.")
+    w("- p99 at half rate: `TrackerService.Benchmarks rate`, open loop at half the service's median wrk rate, the same rate "
+      "for both; latency from each request's due time (coordinated omission corrected). The baseline's p99 at the same "
+      "rate shows what the machine and the generator add on their own.")
+    w("- End to end: `TrackerService.Benchmarks e2e`; events/s = events / (last event stored − first request sent), the "
+      "store's count checked exactly. Raw SQLite is Microsoft.Data.Sqlite's prepared-command loop in one transaction "
+      "(the sink itself binds through SQLitePCL's raw API in 1000-event transactions, so it can beat it); raw PostgreSQL "
+      "is one binary COPY of all rows straight into the table, while the sink copies each batch into a staging table and "
+      "moves it with INSERT … ON CONFLICT DO NOTHING (idempotence), which writes every row twice.")
+    w("- Shutdown: the queue is filled while `bench/lib/hold-lock.py` holds SQLite's write lock; drain: lock released "
+      "and SIGTERM sent together; hung: lock held throughout. Spill rate = events spilled / (last spill log line − "
+      "(signal + deadline)).")
+    w("- Memory: RSS of the service (VmRSS/VmHWM from /proc every 0.5 s) while wrk sends 100-event requests "
+      "(`bench/lib/post-batch.lua`) over enough connections to offer about twice the sustained e2e rate.")
+    w("")
     w("How each figure is taken: `bench/run --help` and the comments in `bench/run`; raw logs stay in `bench/results/run-*/` (not tracked).")
     text = "\n".join(lines) + "\n"
     with open(a.out, "w") as f:
