@@ -19,21 +19,12 @@ internal static class LoadClient
         ConnectTimeout = TimeSpan.FromSeconds(5),
     }, disposeHandler: true);
 
-    /// <summary>A body that can be sent again and again (one per sender: headers are not safe to share across threads).</summary>
+    /// <summary>A request's content over a prepared body (the bytes are shared, not copied; the content object is not).</summary>
     public static ByteArrayContent Content(byte[] body)
     {
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = Json;
         return content;
-    }
-
-    /// <summary>The same, blocking: for the rate command's worker threads, whose waits must not queue behind the thread pool.</summary>
-    public static HttpStatusCode Post(HttpMessageInvoker invoker, Uri url, ByteArrayContent content)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
-        using var response = invoker.Send(request, CancellationToken.None);
-        response.Content.ReadAsStream().CopyTo(Stream.Null);
-        return response.StatusCode;
     }
 
     /// <summary>POSTs a prepared body and reads the answer to its end; the request is not disposed, so neither is the content.</summary>
