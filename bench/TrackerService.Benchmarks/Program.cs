@@ -1,15 +1,62 @@
+using System.Globalization;
 using TrackerService.Benchmarks;
+using TrackerService.Benchmarks.Load;
+using TrackerService.Benchmarks.Micro;
+using TrackerService.Benchmarks.Store;
 
-// bench/run will grow the other figures (issue 6); today: the PostgreSQL write path against its baseline.
-//   dotnet run -c Release --project bench/TrackerService.Benchmarks -- postgres "Host=…;Username=…;Database=…" [batches] [batchSize] [rounds]
-if (args is ["postgres", var connectionString, ..])
+// The commands bench/run drives (issue 6). Each prints its result as one JSON line on stdout; progress goes to stderr.
+return args switch
 {
-    var batches = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 50;
-    var batchSize = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1000;
-    var rounds = args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 3;
-    await PostgresWriteBenchmark.RunAsync(connectionString, batches, batchSize, rounds);
+    ["rate", var url, var rps, var seconds, var connections, .. var rest] =>
+        RateCommand.Run(new Uri(url), Number(rps), Number(seconds), Int(connections),
+            Option(rest, "--body") is { } file ? File.ReadAllBytes(file) : SampleEvents.Body(null, 0, 1),
+            Option(rest, "--warmup") is { } warmup ? Number(warmup) : 1),
+    ["e2e", var url, var sink, var events, var perRequest, var senders] =>
+        await EndToEndCommand.RunAsync(new Uri(url), sink, Int(events), Int(perRequest), Int(senders)),
+    ["raw-sqlite", var file, var events] => await RawWriteCommands.SqliteAsync(file, Int(events)),
+    ["raw-postgres", var connectionString, var events] => await RawWriteCommands.PostgresAsync(connectionString, Int(events)),
+    ["body", var file, var events] => WriteBody(file, Int(events)),
+    ["micro", .. var rest] => MicroCommand.Run(rest.Contains("--quick"), Option(rest, "--artifacts") ?? "BenchmarkDotNet.Artifacts", Option(rest, "--filter")),
+    ["postgres", var connectionString, .. var rest] => await RunPostgresAsync(connectionString, rest),
+    _ => Usage(),
+};
+
+static async Task<int> RunPostgresAsync(string connectionString, string[] rest)
+{
+    await PostgresWriteBenchmark.RunAsync(connectionString,
+        rest.Length > 0 ? Int(rest[0]) : 50, rest.Length > 1 ? Int(rest[1]) : 1000, rest.Length > 2 ? Int(rest[2]) : 3);
     return 0;
 }
 
-Console.Error.WriteLine("usage: TrackerService.Benchmarks postgres <connection string> [batches=50] [batchSize=1000] [rounds=3]");
-return 2;
+// A request body of N sample events without message ids (the service assigns them), for wrk and the rate command.
+static int WriteBody(string file, int events)
+{
+    File.WriteAllBytes(file, SampleEvents.Body(null, 0, events));
+    return 0;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: TrackerService.Benchmarks <command>
+          rate <url> <rps> <seconds> <connections> [--body file] [--warmup seconds=1]
+                                      open-loop constant-rate POSTs; latency from each request's due time
+          e2e <url> <sqlite:file|postgres:cs|none> <events> <perRequest> <senders>
+                                      batched end to end: send, then wait until the store holds every event
+          raw-sqlite <file> <events>  bare prepared INSERT loop, one transaction, the sink's schema and pragmas
+          raw-postgres <cs> <events>  bare binary COPY into a table of the sink's schema (bench_raw_events)
+          body <file> <events>        write a request body of N sample events (no message ids)
+          micro [--quick] [--artifacts dir] [--filter name]
+                                      BenchmarkDotNet: parse+validate, queue, SQLite sink batch write
+          postgres <cs> [batches=50] [batchSize=1000] [rounds=3]
+                                      the PostgreSQL sink's write path against batched INSERTs
+        """);
+    return 2;
+}
+
+static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
+
+static double Number(string s) => double.Parse(s, CultureInfo.InvariantCulture);
+
+static string? Option(string[] args, string name) =>
+    Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;

@@ -1,0 +1,40 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.Options;
+using TrackerService.Api;
+using TrackerService.Pipeline;
+
+namespace TrackerService.Benchmarks.Micro;
+
+/// <summary>
+/// One request's events through <see cref="EventQueue"/>: admitted (the queue has room, the common case) and read
+/// back by a consumer's <see cref="EventQueue.TryRead"/>. Per request; events/s is EventsPerRequest / Mean.
+/// </summary>
+[MemoryDiagnoser]
+public class QueueBenchmarks
+{
+    private EventQueue? _queue;
+    private TrackedEvent[] _events = [];
+
+    [Params(1, 100)]
+    public int EventsPerRequest { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _queue = new EventQueue(Options.Create(new QueueOptions()), TimeProvider.System);
+        var receivedAt = DateTimeOffset.UtcNow;
+        _events = [.. Enumerable.Range(0, EventsPerRequest).Select(i => SampleEvents.Tracked(SampleEvents.Id("m-queue", i), i, receivedAt))];
+    }
+
+    [Benchmark]
+    public int EnqueueDequeue()
+    {
+        var enqueued = _queue!.EnqueueAsync(_events, CancellationToken.None);
+        if (!enqueued.IsCompletedSuccessfully || enqueued.Result != EnqueueResult.Accepted)
+        {
+            throw new InvalidOperationException("a queue with room did not admit the request at once");
+        }
+
+        return _queue.TryRead(out var request) ? request.Events.Length : throw new InvalidOperationException("nothing to read");
+    }
+}

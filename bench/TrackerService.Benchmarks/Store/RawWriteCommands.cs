@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using NpgsqlTypes;
+using TrackerService.Api;
+using TrackerService.Sinks;
+
+namespace TrackerService.Benchmarks.Store;
+
+/// <summary>
+/// What each store takes when nothing else is in the way: the same rows as the service writes, written by the
+/// barest loop each store offers, in one go. The end-to-end figures are read against these.
+/// </summary>
+internal static class RawWriteCommands
+{
+    private static readonly string[] Columns = ["message_id", "type", "event", "user_id", "anonymous_id", "timestamp", "sent_at", "received_at", "properties", "traits", "context"];
+
+    /// <summary>SqliteEventSink's table, statement and pragmas, written through Microsoft.Data.Sqlite in one transaction.</summary>
+    public static async Task<int> SqliteAsync(string file, int events)
+    {
+        foreach (var path in new[] { file, file + "-wal", file + "-shm" })
+        {
+            File.Delete(path);
+        }
+
+        var rows = Rows(events);
+        await using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+        await connection.OpenAsync();
+        using (var setup = connection.CreateCommand())
+        {
+            setup.CommandText = """
+                PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                CREATE TABLE IF NOT EXISTS events (
+                    message_id   TEXT NOT NULL UNIQUE,
+                    type         TEXT NOT NULL,
+                    event        TEXT,
+                    user_id      TEXT,
+                    anonymous_id TEXT,
+                    timestamp    TEXT,
+                    sent_at      TEXT,
+                    received_at  TEXT NOT NULL,
+                    properties   TEXT,
+                    traits       TEXT,
+                    context      TEXT
+                );
+                """;
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        var clock = Stopwatch.StartNew();
+        using (var transaction = connection.BeginTransaction(deferred: false))
+        using (var insert = connection.CreateCommand())
+        {
+            insert.CommandText = """
+                INSERT INTO events (message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context)
+                VALUES ($message_id, $type, $event, $user_id, $anonymous_id, $timestamp, $sent_at, $received_at, $properties, $traits, $context)
+                ON CONFLICT (message_id) DO NOTHING;
+                """;
+            var p = Columns.Select(name => insert.Parameters.Add(new SqliteParameter("$" + name, SqliteType.Text)))
+                .ToArray();
+            insert.Prepare();
+            foreach (var e in rows)
+            {
+                p[0].Value = e.MessageId;
+                p[1].Value = e.Type.ToWireName();
+                p[2].Value = (object?)e.Event ?? DBNull.Value;
+                p[3].Value = (object?)e.UserId ?? DBNull.Value;
+                p[4].Value = (object?)e.AnonymousId ?? DBNull.Value;
+                p[5].Value = SqliteEventSink.FormatTime(e.Timestamp);
+                p[6].Value = SqliteEventSink.FormatTime(e.SentAt);
+                p[7].Value = SqliteEventSink.FormatTime(e.ReceivedAt);
+                p[8].Value = (object?)e.Properties ?? DBNull.Value;
+                p[9].Value = (object?)e.Traits ?? DBNull.Value;
+                p[10].Value = (object?)e.Context ?? DBNull.Value;
+                insert.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+
+        clock.Stop();
+        Report("raw-sqlite", events, clock.Elapsed);
+        return 0;
+    }
+
+    /// <summary>One binary COPY of the rows into a table with PostgresEventSink's schema (<c>bench_raw_events</c>, emptied first).</summary>
+    public static async Task<int> PostgresAsync(string connectionString, int events)
+    {
+        var rows = Rows(events);
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using (var setup = dataSource.CreateCommand("""
+            CREATE TABLE IF NOT EXISTS bench_raw_events (
+                message_id   text        NOT NULL UNIQUE,
+                type         text        NOT NULL,
+                event        text,
+                user_id      text,
+                anonymous_id text,
+                timestamp    timestamptz,
+                sent_at      timestamptz,
+                received_at  timestamptz NOT NULL,
+                properties   jsonb,
+                traits       jsonb,
+                context      jsonb
+            );
+            CREATE INDEX IF NOT EXISTS bench_raw_events_received_at_idx ON bench_raw_events (received_at);
+            TRUNCATE bench_raw_events;
+            """))
+        {
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var clock = Stopwatch.StartNew();
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY bench_raw_events (message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var e in rows)
+            {
+                copy.StartRow();
+                copy.Write(e.MessageId, NpgsqlDbType.Text);
+                copy.Write(e.Type.ToWireName(), NpgsqlDbType.Text);
+                WriteNullable(copy, e.Event, NpgsqlDbType.Text);
+                WriteNullable(copy, e.UserId, NpgsqlDbType.Text);
+                WriteNullable(copy, e.AnonymousId, NpgsqlDbType.Text);
+                WriteNullable(copy, e.Timestamp?.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+                WriteNullable(copy, e.SentAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+                copy.Write(e.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+                WriteNullable(copy, e.Properties, NpgsqlDbType.Jsonb);
+                WriteNullable(copy, e.Traits, NpgsqlDbType.Jsonb);
+                WriteNullable(copy, e.Context, NpgsqlDbType.Jsonb);
+            }
+
+            await copy.CompleteAsync();
+        }
+
+        clock.Stop();
+        Report("raw-postgres", events, clock.Elapsed);
+        return 0;
+    }
+
+    private static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type)
+    {
+        if (value is null)
+        {
+            copy.WriteNull();
+        }
+        else
+        {
+            copy.Write(value, type);
+        }
+    }
+
+    /// <summary>The rows, built before the clock starts, as the service holds them after parsing.</summary>
+    private static TrackedEvent[] Rows(int events)
+    {
+        var prefix = SampleEvents.NewPrefix();
+        var receivedAt = DateTimeOffset.UtcNow;
+        return [.. Enumerable.Range(0, events).Select(i => SampleEvents.Tracked(SampleEvents.Id(prefix, i), i, receivedAt))];
+    }
+
+    private static void Report(string kind, int events, TimeSpan elapsed) =>
+        Output.Result(new { Kind = kind, Events = events, Seconds = Math.Round(elapsed.TotalSeconds, 3), EventsPerS = Math.Round(events / elapsed.TotalSeconds) });
+}
