@@ -72,6 +72,30 @@ public sealed class GracefulShutdownTests : IDisposable
     }
 
     [Fact]
+    public async Task EndsTheDrainEarlyEnoughToSpillAFullQueueBeforeTheDeadline()
+    {
+        // Given a service with a 2 s shutdown budget, its store locked and its queue full (100,000 events: more
+        // than half a second of spilling, so a spill started at the deadline would end past it)
+        var settings = new Dictionary<string, string> { ["Tracker__Shutdown__Timeout"] = "00:00:02" };
+        await using var service = await ServiceProcess.StartAsync(_folder, settings);
+        await using var locker = await LockAsync(service.DatabasePath);
+        var accepted = await PostAsync(service.Client, "full", requests: 1_000, size: 100, stopOnRefusal: true);
+
+        // When it is sent SIGTERM
+        var (exitCode, elapsed) = await service.TerminateAsync(TimeSpan.FromSeconds(30));
+
+        // Then the drain gave way to the spill in time (not at the deadline): exit 0 within the budget, every
+        // accepted event in a complete segment, no segment cut short, no forced exit
+        Assert.Equal(0, exitCode);
+        Assert.True(accepted >= 90_000, $"only {accepted} events accepted");
+        Assert.True(elapsed < TimeSpan.FromSeconds(2), $"exit took {elapsed.TotalSeconds:F2} s; the budget is 2 s");
+        Assert.Contains("Ending the drain", service.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Teardown outlasted", service.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(service.SpillFolder, "*.partial"));
+        Assert.Equal(accepted, await StoreReader.CountAsync(service.DatabasePath) + service.CountSpilledEvents());
+    }
+
+    [Fact]
     public async Task StoresExactlyTheAcceptedEventsWhenSignalledWhileClientsArePosting()
     {
         // Given 8 clients posting as fast as they can

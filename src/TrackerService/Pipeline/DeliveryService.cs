@@ -29,7 +29,7 @@ internal sealed partial class DeliveryService(
     ILogger<DeliveryService> logger) : IHostedService, IDisposable
 {
     /// <summary>How long, after the deadline, consumers get to return from cancelled sink calls before their batches are spilled without them.</summary>
-    private static readonly TimeSpan AbandonGrace = TimeSpan.FromMilliseconds(300);
+    internal static readonly TimeSpan AbandonGrace = TimeSpan.FromMilliseconds(300);
 
     /// <summary>How long a consumer holding a batch waits, when both the store and the spill refuse it, before trying again.</summary>
     private static readonly TimeSpan SpillFullPause = TimeSpan.FromSeconds(1);

@@ -22,6 +22,7 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
     private const string PartialSuffix = ".partial";
 
     private long _bytes;
+    private int _writing;
 
     public string Folder { get; } = Path.GetFullPath(options.Value.Directory);
 
@@ -52,6 +53,22 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
             return;
         }
 
+        Interlocked.Increment(ref _writing);
+        try
+        {
+            await WriteSegmentAsync(events, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _writing);
+        }
+    }
+
+    /// <summary>Whether a segment is being written: the only copy of its events is in this process's memory.</summary>
+    public bool IsWriting => Volatile.Read(ref _writing) > 0;
+
+    private async Task WriteSegmentAsync(IReadOnlyCollection<TrackedEvent> events, CancellationToken cancellationToken)
+    {
         using var activity = TrackerTelemetry.ActivitySource.StartActivity(TrackerTelemetry.SpanSpillWrite);
         activity?.SetTag(TrackerTelemetry.TagSpillEvents, events.Count);
         Directory.CreateDirectory(Folder);
