@@ -215,7 +215,7 @@ public sealed class TrackerTelemetryTests
     }
 
     private TrackerApplication CreateApplication(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>
-        new(settings, s =>
+        new(new Dictionary<string, string?>(settings ?? []) { [OpenTelemetryExtensions.TracingSetting] = "true" }, s =>
         {
             services?.Invoke(s);
             s.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(new SpanCollection(_spans)));
