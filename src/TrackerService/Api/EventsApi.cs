@@ -1,4 +1,7 @@
+using System.Buffers.Text;
+using System.Reflection;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 using TrackerService.Pipeline;
 using TrackerService.Telemetry;
@@ -8,6 +11,42 @@ namespace TrackerService.Api;
 /// <summary>The answer to an accepted request.</summary>
 /// <param name="Accepted">How many events were queued.</param>
 internal sealed record AcceptedResponse(int Accepted);
+
+/// <summary>
+/// 202 with <c>{"accepted":N}</c>, written straight from bytes: the hottest answer of the service, where
+/// serializing an <see cref="AcceptedResponse"/> through System.Text.Json was 4% of its CPU time under
+/// single-event load (dotnet-trace).
+/// </summary>
+internal sealed class AcceptedEvents(int count) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
+{
+    private const string ContentType = "application/json; charset=utf-8";
+
+    public int? StatusCode => StatusCodes.Status202Accepted;
+
+    public int Count => count;
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        // {"accepted":2147483647} is 23 bytes.
+        Span<byte> json = stackalloc byte[32];
+        "{\"accepted\":"u8.CopyTo(json);
+        const int prefix = 12;
+        Utf8Formatter.TryFormat(count, json[prefix..], out var digits);
+        json[prefix + digits] = (byte)'}';
+        var body = json[..(prefix + digits + 1)];
+
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status202Accepted;
+        response.ContentType = ContentType;
+        response.ContentLength = body.Length;
+        body.CopyTo(response.BodyWriter.GetSpan(body.Length));
+        response.BodyWriter.Advance(body.Length);
+        return response.BodyWriter.FlushAsync().AsTask();
+    }
+
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status202Accepted, typeof(AcceptedResponse), ["application/json"]));
+}
 
 /// <summary><c>POST /events</c>: parse and validate, then queue all of a request's events or none.</summary>
 internal static class EventsApi
@@ -25,7 +64,7 @@ internal static class EventsApi
         return app;
     }
 
-    internal static async Task<Results<Accepted<AcceptedResponse>, ValidationProblem, ProblemHttpResult>> PostEventsAsync(
+    internal static async Task<Results<AcceptedEvents, ValidationProblem, ProblemHttpResult>> PostEventsAsync(
         HttpContext context,
         EventQueue queue,
         EventBatchParser parser,
@@ -66,7 +105,7 @@ internal static class EventsApi
         {
             case EnqueueResult.Accepted:
                 telemetry.Accepted(events.Length);
-                return TypedResults.Accepted((string?)null, new AcceptedResponse(events.Length));
+                return new AcceptedEvents(events.Length);
             case EnqueueResult.Full when cancellationToken.IsCancellationRequested:
                 // The client went away while waiting for room: not an overload, and no one reads the answer.
                 return Refuse(telemetry, TrackerTelemetry.ReasonClientAborted, StatusCodes.Status499ClientClosedRequest, "Client closed request",
