@@ -69,6 +69,7 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
 
     private async Task WriteSegmentAsync(IReadOnlyCollection<TrackedEvent> events, CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
         using var activity = TrackerTelemetry.ActivitySource.StartActivity(TrackerTelemetry.SpanSpillWrite);
         activity?.SetTag(TrackerTelemetry.TagSpillEvents, events.Count);
         Directory.CreateDirectory(Folder);
@@ -100,7 +101,7 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
         Interlocked.Add(ref _bytes, written);
         activity?.SetTag(TrackerTelemetry.TagSpillSegment, Path.GetFileName(path));
         activity?.SetTag(TrackerTelemetry.TagSpillBytes, written);
-        LogWritten(logger, events.Count, path);
+        LogWritten(logger, events.Count, path, time.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>
@@ -183,6 +184,6 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
         return target;
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Spilled {Events} events to {Segment:l}")]
-    private static partial void LogWritten(ILogger logger, int events, string segment);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Spilled {Events} events to {Segment:l} in {ElapsedMs} ms")]
+    private static partial void LogWritten(ILogger logger, int events, string segment, double elapsedMs);
 }
