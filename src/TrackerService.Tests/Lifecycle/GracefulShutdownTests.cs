@@ -76,7 +76,7 @@ public sealed class GracefulShutdownTests : IDisposable
     {
         // Given a service with a 2 s shutdown budget, its store locked and its queue full (100,000 events: more
         // than half a second of spilling, so a spill started at the deadline would end past it)
-        var settings = new Dictionary<string, string> { ["Tracker__Shutdown__Timeout"] = "00:00:02" };
+        var settings = new Dictionary<string, string> { ["Tracker__Shutdown__Timeout"] = "00:00:02", ["Tracker__Queue__Capacity"] = "100000" };
         await using var service = await ServiceProcess.StartAsync(_folder, settings);
         await using var locker = await LockAsync(service.DatabasePath);
         var accepted = await PostAsync(service.Client, "full", requests: 1_000, size: 100, stopOnRefusal: true);

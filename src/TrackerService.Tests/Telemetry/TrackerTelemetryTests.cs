@@ -199,7 +199,7 @@ public sealed class TrackerTelemetryTests
         Assert.Equal(7, Sample(text, "tracker_events_accepted_total"));
         Assert.Equal(3, Sample(text, "tracker_events_rejected_total", "reason=\"invalid\""));
         Assert.Equal(0, Sample(text, "tracker_queue_depth"));
-        Assert.Equal(100_000, Sample(text, "tracker_queue_capacity"));
+        Assert.Equal(new QueueOptions().Capacity, Sample(text, "tracker_queue_capacity"));
         Assert.Contains("\ndotnet_gc_collections_total", text, StringComparison.Ordinal);
         Assert.Contains("\nhttp_server_request_duration_seconds_bucket", text, StringComparison.Ordinal);
     }
