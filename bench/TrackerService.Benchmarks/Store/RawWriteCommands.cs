@@ -30,22 +30,7 @@ internal static class RawWriteCommands
         await connection.OpenAsync();
         using (var setup = connection.CreateCommand())
         {
-            setup.CommandText = """
-                PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-                CREATE TABLE IF NOT EXISTS events (
-                    message_id   TEXT NOT NULL UNIQUE,
-                    type         TEXT NOT NULL,
-                    event        TEXT,
-                    user_id      TEXT,
-                    anonymous_id TEXT,
-                    timestamp    TEXT,
-                    sent_at      TEXT,
-                    received_at  TEXT NOT NULL,
-                    properties   TEXT,
-                    traits       TEXT,
-                    context      TEXT
-                );
-                """;
+            setup.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;" + SqliteEventSink.Schema;
             await setup.ExecuteNonQueryAsync();
         }
 
@@ -85,36 +70,24 @@ internal static class RawWriteCommands
         return 0;
     }
 
-    /// <summary>One binary COPY of the rows into a table with PostgresEventSink's schema (<c>bench_raw_events</c>, emptied first).</summary>
+    /// <summary>
+    /// One binary COPY of the rows into PostgresEventSink's table, in a schema of its own (<c>bench_raw</c>, emptied
+    /// first) so the service's <c>events</c> in the same database is left alone.
+    /// </summary>
     public static async Task<int> PostgresAsync(string connectionString, int events)
     {
         var rows = Rows(events);
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using (var setup = dataSource.CreateCommand("""
-            CREATE TABLE IF NOT EXISTS bench_raw_events (
-                message_id   text        NOT NULL UNIQUE,
-                type         text        NOT NULL,
-                event        text,
-                user_id      text,
-                anonymous_id text,
-                timestamp    timestamptz,
-                sent_at      timestamptz,
-                received_at  timestamptz NOT NULL,
-                properties   jsonb,
-                traits       jsonb,
-                context      jsonb
-            );
-            CREATE INDEX IF NOT EXISTS bench_raw_events_received_at_idx ON bench_raw_events (received_at);
-            TRUNCATE bench_raw_events;
-            """))
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using (var setup = new NpgsqlCommand(
+            "CREATE SCHEMA IF NOT EXISTS bench_raw; SET search_path TO bench_raw;" + PostgresEventSink.Schema + "TRUNCATE events;", connection))
         {
             await setup.ExecuteNonQueryAsync();
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync();
         var clock = Stopwatch.StartNew();
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY bench_raw_events (message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context) FROM STDIN (FORMAT BINARY)"))
+            $"COPY events ({PostgresEventSink.Columns}) FROM STDIN (FORMAT BINARY)"))
         {
             foreach (var e in rows)
             {

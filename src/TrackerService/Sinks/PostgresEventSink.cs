@@ -16,7 +16,7 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
     // (concurrent CREATE TABLE IF NOT EXISTS can still fail on the catalog's unique indexes).
     private const long SchemaLock = 0x7472_6163_6b65_72;
 
-    private const string Schema = """
+    internal const string Schema = """
         CREATE TABLE IF NOT EXISTS events (
             message_id   text        NOT NULL UNIQUE,
             type         text        NOT NULL,
@@ -33,7 +33,7 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
         CREATE INDEX IF NOT EXISTS events_received_at_idx ON events (received_at);
         """;
 
-    private const string Columns = "message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context";
+    internal const string Columns = "message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context";
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {

@@ -17,7 +17,7 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
 
     private const int SQLITE_BUSY = 5, SQLITE_LOCKED = 6, SQLITE_IOERR = 10, SQLITE_FULL = 13, SQLITE_PROTOCOL = 15;
 
-    private const string Schema = """
+    internal const string Schema = """
         CREATE TABLE IF NOT EXISTS events (
             message_id   TEXT NOT NULL UNIQUE,
             type         TEXT NOT NULL,
