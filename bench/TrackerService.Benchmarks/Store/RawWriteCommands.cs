@@ -71,7 +71,7 @@ internal static class RawWriteCommands
     }
 
     /// <summary>
-    /// One binary COPY of the rows into PostgresEventSink's table, in a schema of its own (<c>bench_raw</c>, emptied
+    /// One binary COPY of the rows, each written as the sink writes it, into PostgresEventSink's table, in a schema of its own (<c>bench_raw</c>, emptied
     /// first) so the service's <c>events</c> in the same database is left alone.
     /// </summary>
     public static async Task<int> PostgresAsync(string connectionString, int events)
@@ -91,18 +91,7 @@ internal static class RawWriteCommands
         {
             foreach (var e in rows)
             {
-                copy.StartRow();
-                copy.Write(e.MessageId, NpgsqlDbType.Text);
-                copy.Write(e.Type.ToWireName(), NpgsqlDbType.Text);
-                WriteNullable(copy, e.Event, NpgsqlDbType.Text);
-                WriteNullable(copy, e.UserId, NpgsqlDbType.Text);
-                WriteNullable(copy, e.AnonymousId, NpgsqlDbType.Text);
-                WriteNullable(copy, e.Timestamp?.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-                WriteNullable(copy, e.SentAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-                copy.Write(e.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-                WriteJson(copy, e.Properties);
-                WriteJson(copy, e.Traits);
-                WriteJson(copy, e.Context);
+                PostgresEventSink.WriteRow(copy, e);
             }
 
             await copy.CompleteAsync();
@@ -111,31 +100,6 @@ internal static class RawWriteCommands
         clock.Stop();
         Report("raw-postgres", events, clock.Elapsed);
         return 0;
-    }
-
-    /// <summary>jsonb from the UTF-8 bytes, as PostgresEventSink writes it.</summary>
-    private static void WriteJson(NpgsqlBinaryImporter copy, JsonText? value)
-    {
-        if (value is null)
-        {
-            copy.WriteNull();
-        }
-        else
-        {
-            copy.Write(value.Memory, NpgsqlDbType.Jsonb);
-        }
-    }
-
-    private static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type)
-    {
-        if (value is null)
-        {
-            copy.WriteNull();
-        }
-        else
-        {
-            copy.Write(value, type);
-        }
     }
 
     /// <summary>The rows, built before the clock starts, as the service holds them after parsing.</summary>

@@ -9,8 +9,6 @@ internal static class EventReader
     /// <summary>Longest id (userId, anonymousId, messageId) or event name, in characters.</summary>
     public const int MaxIdLength = 200;
 
-    // Invalid bytes are refused, not silently replaced with U+FFFD in what is stored.
-
     private const string NotStorable = "Must be valid UTF-8 text without U+0000 or unpaired surrogates.";
 
     private static readonly JsonReaderOptions EventOptions = new() { MaxDepth = EventBatchParser.MaxEventDepth };
@@ -224,6 +222,7 @@ internal static class EventReader
                     return null;
                 }
 
+                // Invalid bytes are refused, not silently replaced with U+FFFD in what is stored.
                 var text = json[start..(int)reader.BytesConsumed];
                 if (!System.Text.Unicode.Utf8.IsValid(text))
                 {

@@ -23,8 +23,6 @@ internal sealed class AcceptedEvents(int count) : IResult, IStatusCodeHttpResult
 
     public int? StatusCode => StatusCodes.Status202Accepted;
 
-    public int Count => count;
-
     public Task ExecuteAsync(HttpContext httpContext)
     {
         // {"accepted":2147483647} is 23 bytes.

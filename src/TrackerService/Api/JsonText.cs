@@ -18,15 +18,11 @@ internal sealed class JsonText : IEquatable<JsonText>
 
     public ReadOnlyMemory<byte> Memory => _utf8;
 
-    public int Length => _utf8.Length;
-
     public static implicit operator JsonText?(string? text) => text is null ? null : new JsonText(Encoding.UTF8.GetBytes(text));
 
     public static bool operator ==(JsonText? left, JsonText? right) => Equals(left, right);
 
     public static bool operator !=(JsonText? left, JsonText? right) => !Equals(left, right);
-
-    public static JsonText? FromString(string? text) => text;
 
     public bool Equals(JsonText? other) => other is not null && _utf8.AsSpan().SequenceEqual(other._utf8);
 

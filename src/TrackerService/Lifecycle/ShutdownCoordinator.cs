@@ -31,7 +31,7 @@ internal sealed partial class ShutdownCoordinator(
     /// The slowest spill rate planned for: a quarter of what <c>bench/run</c> measures on a 2-core machine
     /// (about 210,000 events/s), for a slower disk or larger events.
     /// </summary>
-    internal const double SpillRateFloor = 50_000;
+    private const double SpillRateFloor = 50_000;
 
     /// <summary>How often the drain checks whether the time left still covers spilling what is left.</summary>
     private static readonly TimeSpan ReserveCheckInterval = TimeSpan.FromMilliseconds(50);
@@ -112,7 +112,7 @@ internal sealed partial class ShutdownCoordinator(
     /// The time a spill of <paramref name="events"/> is given: the consumers' grace to hand back their batches,
     /// and the events at <see cref="SpillRateFloor"/>.
     /// </summary>
-    internal static TimeSpan SpillReserve(int events) =>
+    private static TimeSpan SpillReserve(int events) =>
         DeliveryService.AbandonGrace + TimeSpan.FromSeconds(events / SpillRateFloor);
 
     /// <summary>

@@ -107,7 +107,6 @@ internal sealed partial class DeliveryService(
             _draining = true;
         }
 
-        var deliveredBefore = Interlocked.Read(ref _delivered);
         var spilledBefore = Interlocked.Read(ref _spilledByConsumers);
         var consumers = Task.WhenAll(_consumers.Select(c => c.Run));
         var deadlineReached = false;
@@ -147,7 +146,7 @@ internal sealed partial class DeliveryService(
         await spill.WriteAsync(left, CancellationToken.None).ConfigureAwait(false);
         telemetry.Spilled(left.Count);
         var spilledByConsumers = (int)(Interlocked.Read(ref _spilledByConsumers) - spilledBefore);
-        return new DrainResult(Interlocked.Read(ref _delivered) - deliveredBefore, left.Count + spilledByConsumers, deadlineReached);
+        return new DrainResult(left.Count + spilledByConsumers, deadlineReached);
     }
 
     private async Task ConsumeAsync(int id, Consumer consumer)

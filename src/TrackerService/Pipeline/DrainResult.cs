@@ -1,7 +1,6 @@
 namespace TrackerService.Pipeline;
 
 /// <summary>How a drain ended.</summary>
-/// <param name="Drained">Events stored during the drain.</param>
 /// <param name="Spilled">Events written to the spill because the deadline came first (or a consumer failed).</param>
 /// <param name="DeadlineReached">The deadline cut the drain short.</param>
-internal sealed record DrainResult(long Drained, int Spilled, bool DeadlineReached);
+internal sealed record DrainResult(int Spilled, bool DeadlineReached);

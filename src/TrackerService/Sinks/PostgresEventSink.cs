@@ -105,21 +105,27 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
         foreach (var e in batch)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            copy.StartRow();
-            copy.Write(e.MessageId, NpgsqlDbType.Text);
-            copy.Write(e.Type.ToWireName(), NpgsqlDbType.Text);
-            WriteText(copy, e.Event);
-            WriteText(copy, e.UserId);
-            WriteText(copy, e.AnonymousId);
-            WriteTime(copy, e.Timestamp);
-            WriteTime(copy, e.SentAt);
-            copy.Write(e.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-            WriteJson(copy, e.Properties);
-            WriteJson(copy, e.Traits);
-            WriteJson(copy, e.Context);
+            WriteRow(copy, e);
         }
 
         return await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One event as a row of <see cref="Columns"/>, into a binary COPY.</summary>
+    internal static void WriteRow(NpgsqlBinaryImporter copy, TrackedEvent e)
+    {
+        copy.StartRow();
+        copy.Write(e.MessageId, NpgsqlDbType.Text);
+        copy.Write(e.Type.ToWireName(), NpgsqlDbType.Text);
+        WriteText(copy, e.Event);
+        WriteText(copy, e.UserId);
+        WriteText(copy, e.AnonymousId);
+        WriteTime(copy, e.Timestamp);
+        WriteTime(copy, e.SentAt);
+        copy.Write(e.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+        WriteJson(copy, e.Properties);
+        WriteJson(copy, e.Traits);
+        WriteJson(copy, e.Context);
     }
 
     public string Name => "postgresql";
