@@ -127,6 +127,7 @@ internal static class RateCommand
             Seconds = seconds,
             Connections = connections,
             Requests = measured,
+            RequestsWithWarmup = total,
             Errors = measured - done - (int)Math.Min(unsent, measured),
             Unsent = unsent,
             Drained = drained,
