@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Sinks;
 
 namespace TrackerService.Benchmarks;

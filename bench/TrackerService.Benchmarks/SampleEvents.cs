@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using TrackerService.Api;
+using TrackerService.Events;
 
 namespace TrackerService.Benchmarks;
 

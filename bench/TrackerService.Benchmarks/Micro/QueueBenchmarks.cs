@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Options;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Pipeline;
 
 namespace TrackerService.Benchmarks.Micro;
@@ -21,7 +21,7 @@ public class QueueBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _queue = new EventQueue(Options.Create(new QueueOptions()), TimeProvider.System);
+        _queue = new EventQueue(Microsoft.Extensions.Options.Options.Create(new QueueOptions()), TimeProvider.System);
         var receivedAt = DateTimeOffset.UtcNow;
         _events = [.. Enumerable.Range(0, EventsPerRequest).Select(i => SampleEvents.Tracked(SampleEvents.Id("m-queue", i), i, receivedAt))];
     }

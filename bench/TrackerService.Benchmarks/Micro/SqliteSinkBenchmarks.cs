@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Sinks;
 
 namespace TrackerService.Benchmarks.Micro;
@@ -31,7 +31,7 @@ public class SqliteSinkBenchmarks : IDisposable
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection([new("ConnectionStrings:Sqlite", $"Data Source={Path.Combine(_folder, "events.db")}")])
             .Build();
-        _sink = new SqliteEventSink(configuration, Options.Create(new SinkOptions()), NullLogger<SqliteEventSink>.Instance);
+        _sink = new SqliteEventSink(configuration, Microsoft.Extensions.Options.Options.Create(new SinkOptions()), NullLogger<SqliteEventSink>.Instance);
         _sink.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 

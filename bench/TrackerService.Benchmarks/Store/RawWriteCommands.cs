@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Sinks;
 
 namespace TrackerService.Benchmarks.Store;

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using TrackerService.Api;
+using TrackerService.Events;
 
 namespace TrackerService.Tests.Api;
 

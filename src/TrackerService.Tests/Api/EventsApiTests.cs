@@ -60,7 +60,7 @@ public sealed class EventsApiTests : IDisposable
         Assert.DoesNotContain("tracker.events.accepted", seen, StringComparison.Ordinal);
         Assert.Matches("http.server.request.duration .*http.response.status_code=4(00|99)", seen);
         using var client = new HttpClient { BaseAddress = address };
-        using var next = await client.PostAsync("/events", Events.Json(Events.Track()));
+        using var next = await client.PostAsync("/events", Bodies.Json(Bodies.Track()));
         Assert.Equal(HttpStatusCode.Accepted, next.StatusCode);
         await host.StopAsync();
 
@@ -89,7 +89,7 @@ public sealed class EventsApiTests : IDisposable
             """;
 
         // When it is posted
-        using var response = await client.PostAsync("/events", Events.Raw(body));
+        using var response = await client.PostAsync("/events", Bodies.Raw(body));
 
         // Then it is accepted and stored as sent, with the server's receivedAt
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
@@ -120,7 +120,7 @@ public sealed class EventsApiTests : IDisposable
         using var client = _app.CreateClient();
 
         // When they are posted concurrently
-        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(r => client.PostAsync("/events", Events.Json(Events.Batch(100, $"r{r}")))));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(r => client.PostAsync("/events", Bodies.Json(Bodies.Batch(100, $"r{r}")))));
 
         // Then all are accepted and all 2,000 are stored
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
@@ -132,7 +132,7 @@ public sealed class EventsApiTests : IDisposable
     {
         using var client = _app.CreateClient();
 
-        using var response = await client.PostAsync("/events", Events.Json(new[] { Events.Track(), Events.Track() }));
+        using var response = await client.PostAsync("/events", Bodies.Json(new[] { Bodies.Track(), Bodies.Track() }));
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         await _app.WaitForStoredAsync(2);
@@ -144,12 +144,12 @@ public sealed class EventsApiTests : IDisposable
     {
         // Given an event already stored
         using var client = _app.CreateClient();
-        (await client.PostAsync("/events", Events.Json(Events.Track("dup-1")))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Track("dup-1")))).EnsureSuccessStatusCode();
         await _app.WaitForStoredAsync(1);
 
         // When the same messageId is posted again, once alone and once twice in one batch
-        (await client.PostAsync("/events", Events.Json(Events.Track("dup-1")))).EnsureSuccessStatusCode();
-        (await client.PostAsync("/events", Events.Json(new[] { Events.Track("dup-1"), Events.Track("dup-1"), Events.Track("other") }))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Track("dup-1")))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(new[] { Bodies.Track("dup-1"), Bodies.Track("dup-1"), Bodies.Track("other") }))).EnsureSuccessStatusCode();
 
         // Then it is stored once (the marker "other" proves the later requests were processed)
         await _app.WaitForStoredAsync(2);
@@ -161,7 +161,7 @@ public sealed class EventsApiTests : IDisposable
     {
         using var client = _app.CreateClient();
 
-        using var response = await client.PostAsync("/events", Events.Raw("""{"event":"Left","anonymousId":"a"}""", "text/plain"));
+        using var response = await client.PostAsync("/events", Bodies.Raw("""{"event":"Left","anonymousId":"a"}""", "text/plain"));
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         await _app.WaitForStoredAsync(1);
@@ -171,7 +171,7 @@ public sealed class EventsApiTests : IDisposable
     public async Task AcceptsAGzipBody()
     {
         using var client = _app.CreateClient();
-        using var content = new ByteArrayContent(Gzip(JsonSerializer.Serialize(Events.Batch(50, "gz"))));
+        using var content = new ByteArrayContent(Gzip(JsonSerializer.Serialize(Bodies.Batch(50, "gz"))));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         content.Headers.ContentEncoding.Add("gzip");
 
@@ -197,7 +197,7 @@ public sealed class EventsApiTests : IDisposable
     {
         using var client = _app.CreateClient();
 
-        using var response = await client.PostAsync("/events", Events.Raw(body));
+        using var response = await client.PostAsync("/events", Bodies.Raw(body));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await ReadProblemAsync(response);
@@ -211,7 +211,7 @@ public sealed class EventsApiTests : IDisposable
         { "", HttpStatusCode.BadRequest },
         { "[]", HttpStatusCode.BadRequest },
         { "\"a string\"", HttpStatusCode.BadRequest },
-        { JsonSerializer.Serialize(Events.Batch(501, "big")), HttpStatusCode.RequestEntityTooLarge },
+        { JsonSerializer.Serialize(Bodies.Batch(501, "big")), HttpStatusCode.RequestEntityTooLarge },
         { JsonSerializer.Serialize(new { @event = "x", userId = "u", properties = new { blob = new string('x', 33 * 1024) } }), HttpStatusCode.RequestEntityTooLarge },
         { "[" + string.Join(',', Enumerable.Repeat(JsonSerializer.Serialize(new { @event = "x", userId = "u", properties = new { blob = new string('x', 30 * 1024) } }), 20)) + "]", HttpStatusCode.RequestEntityTooLarge },
     };
@@ -222,7 +222,7 @@ public sealed class EventsApiTests : IDisposable
     {
         using var client = _app.CreateClient();
 
-        using var response = await client.PostAsync("/events", Events.Raw(body));
+        using var response = await client.PostAsync("/events", Bodies.Raw(body));
 
         Assert.Equal(status, response.StatusCode);
         Assert.False(string.IsNullOrEmpty((await ReadProblemAsync(response)).GetProperty("detail").GetString()));
@@ -253,7 +253,7 @@ public sealed class EventsApiTests : IDisposable
     public async Task RefusesAnUnsupportedMediaTypeOrEncoding(string mediaType, string? encoding)
     {
         using var client = _app.CreateClient();
-        using var content = Events.Raw("""{"event":"x","userId":"u"}""", mediaType);
+        using var content = Bodies.Raw("""{"event":"x","userId":"u"}""", mediaType);
         if (encoding is not null)
         {
             content.Headers.ContentEncoding.Add(encoding);
@@ -291,7 +291,7 @@ public sealed class EventsApiTests : IDisposable
     /// </summary>
     private async Task AssertNothingStoredBeforeAMarkerAsync(HttpClient client)
     {
-        (await client.PostAsync("/events", Events.Json(Events.Track("marker")))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Track("marker")))).EnsureSuccessStatusCode();
         await _app.WaitForStoredAsync(1);
         Assert.Equal(1, await _app.CountStoredAsync("message_id = 'marker'"));
     }

@@ -50,7 +50,7 @@ public sealed class ContainerImageTests : IDisposable
         using var client = new HttpClient { BaseAddress = new Uri($"http://{container.Hostname}:{container.GetMappedPublicPort(8080)}") };
         for (var r = 0; r < 20; r++)
         {
-            using var response = await client.PostAsync("/events", Events.Json(Events.Batch(50, $"image-{r}")));
+            using var response = await client.PostAsync("/events", Bodies.Json(Bodies.Batch(50, $"image-{r}")));
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 

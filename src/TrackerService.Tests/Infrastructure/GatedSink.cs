@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Sinks;
 
 namespace TrackerService.Tests.Infrastructure;

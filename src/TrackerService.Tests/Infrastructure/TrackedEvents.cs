@@ -1,5 +1,5 @@
 using System.Buffers;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Spill;
 
 namespace TrackerService.Tests.Infrastructure;

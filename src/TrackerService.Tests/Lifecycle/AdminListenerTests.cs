@@ -32,7 +32,7 @@ public sealed class AdminListenerTests
         using var _ = app.CreateClient();
         using var admin = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<AdminListener>().Addresses.Single()) };
 
-        using var response = await admin.PostAsync("/events", Events.Json(Events.Track()));
+        using var response = await admin.PostAsync("/events", Bodies.Json(Bodies.Track()));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
@@ -69,7 +69,7 @@ public sealed class AdminListenerTests
         // Then readiness is 503 at once, events are still accepted during the delay, and they are stored
         using var ready = await admin.GetAsync("/healthz/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        using var late = await client.PostAsync("/events", Events.Json(Events.Track("during-drain-delay")));
+        using var late = await client.PostAsync("/events", Bodies.Json(Bodies.Track("during-drain-delay")));
         Assert.Equal(HttpStatusCode.Accepted, late.StatusCode);
         Assert.False(stopping.IsCompleted);
         await stopping.WaitAsync(TimeSpan.FromSeconds(30));
@@ -82,7 +82,7 @@ public sealed class AdminListenerTests
         // Given a service that has accepted 7 events
         using var app = new TrackerApplication();
         using var client = app.CreateClient();
-        (await client.PostAsync("/events", Events.Json(Events.Batch(7, "metrics")))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(7, "metrics")))).EnsureSuccessStatusCode();
         using var admin = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<AdminListener>().Addresses.Single()) };
 
         // When /metrics is scraped

@@ -163,7 +163,7 @@ public sealed class GracefulShutdownTests : IDisposable
         {
             try
             {
-                using var response = await client.PostAsync("/events", Events.Json(Events.Batch(size, $"{prefix}-{r}")));
+                using var response = await client.PostAsync("/events", Bodies.Json(Bodies.Batch(size, $"{prefix}-{r}")));
                 if (response.StatusCode == HttpStatusCode.Accepted)
                 {
                     accepted += size;
@@ -193,7 +193,7 @@ public sealed class GracefulShutdownTests : IDisposable
             var ids = Enumerable.Range(0, 20).Select(i => $"{prefix}-{r}-{i}").ToArray();
             try
             {
-                using var response = await client.PostAsync("/events", Events.Json(ids.Select(id => Events.Track(id)).ToArray()), cancellationToken);
+                using var response = await client.PostAsync("/events", Bodies.Json(ids.Select(id => Bodies.Track(id)).ToArray()), cancellationToken);
                 if (response.StatusCode != HttpStatusCode.Accepted)
                 {
                     return; // 503: shutting down

@@ -25,7 +25,7 @@ public sealed class ShutdownTraceTests : IDisposable
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_SERVICE_NAME"] = "tracker-under-test",
         });
-        (await service.Client.PostAsync("/events", Events.Json(Events.Batch(100, "traced")))).EnsureSuccessStatusCode();
+        (await service.Client.PostAsync("/events", Bodies.Json(Bodies.Batch(100, "traced")))).EnsureSuccessStatusCode();
 
         // When it is sent SIGTERM and has exited
         var (exitCode, _) = await service.TerminateAsync(TimeSpan.FromSeconds(30));

@@ -25,12 +25,12 @@ public sealed class BackpressureTests
             },
             services => services.AddSingleton<IEventSink>(sink));
         using var client = app.CreateClient();
-        (await client.PostAsync("/events", Events.Json(Events.Track("in-flight")))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Track("in-flight")))).EnsureSuccessStatusCode();
         await sink.FirstWrite.WaitAsync(TimeSpan.FromSeconds(10));
-        (await client.PostAsync("/events", Events.Json(new[] { Events.Track("queued-1"), Events.Track("queued-2") }))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(new[] { Bodies.Track("queued-1"), Bodies.Track("queued-2") }))).EnsureSuccessStatusCode();
 
         // When one more event is posted
-        using var refused = await client.PostAsync("/events", Events.Json(Events.Track("refused")));
+        using var refused = await client.PostAsync("/events", Bodies.Json(Bodies.Track("refused")));
 
         // Then it is refused with problem details and Retry-After, and never stored
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);

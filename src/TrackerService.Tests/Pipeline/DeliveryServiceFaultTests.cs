@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Lifecycle;
 using TrackerService.Sinks;
 using TrackerService.Spill;
@@ -33,7 +33,7 @@ public sealed class DeliveryServiceFaultTests
         var accepted = new List<string>();
         for (var r = 0; r < 5; r++)
         {
-            using var response = await client.PostAsync("/events", Events.Json(Events.Batch(10, $"f{r}")));
+            using var response = await client.PostAsync("/events", Bodies.Json(Bodies.Batch(10, $"f{r}")));
             response.EnsureSuccessStatusCode();
             accepted.AddRange(Enumerable.Range(0, 10).Select(i => $"f{r}-{i}"));
         }

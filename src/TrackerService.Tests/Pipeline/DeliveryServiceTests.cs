@@ -11,7 +11,7 @@ public sealed class DeliveryServiceTests
         // Given events accepted while the flush interval is long, so they are still queued or batching
         using var app = new TrackerApplication(new() { ["Tracker:Delivery:FlushInterval"] = "00:01:00" });
         using var client = app.CreateClient();
-        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(r => client.PostAsync("/events", Events.Json(Events.Batch(37, $"d{r}")))));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(r => client.PostAsync("/events", Bodies.Json(Bodies.Batch(37, $"d{r}")))));
         Assert.All(responses, r => r.EnsureSuccessStatusCode());
 
         // When the host stops

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using TrackerService.Api;
 using TrackerService.Pipeline;
 using TrackerService.Tests.Infrastructure;
 
@@ -19,7 +18,7 @@ public sealed class EventBatcherTests
     private readonly DeliveryBatch _batch = new(16);
 
     public EventBatcherTests() =>
-        _queue = new EventQueue(Options.Create(new QueueOptions { Capacity = 1000, EnqueueTimeout = TimeSpan.FromSeconds(1) }), _time);
+        _queue = new EventQueue(Microsoft.Extensions.Options.Options.Create(new QueueOptions { Capacity = 1000, EnqueueTimeout = TimeSpan.FromSeconds(1) }), _time);
 
     [Fact]
     public async Task FillsBatchesBySizeInOrderCarryingARequestsRemainderOver()

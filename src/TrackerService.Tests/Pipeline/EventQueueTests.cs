@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using TrackerService.Api;
 using TrackerService.Pipeline;
 using TrackerService.Tests.Infrastructure;
 
@@ -338,7 +337,7 @@ public sealed class EventQueueTests
     }
 
     private EventQueue NewQueue(int capacity, TimeSpan? enqueueTimeout = null, int? maxWaiting = null) =>
-        new(Options.Create(new QueueOptions
+        new(Microsoft.Extensions.Options.Options.Create(new QueueOptions
         {
             Capacity = capacity,
             EnqueueTimeout = enqueueTimeout ?? EnqueueTimeout,

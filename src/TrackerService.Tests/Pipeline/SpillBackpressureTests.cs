@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Sinks;
 using TrackerService.Tests.Infrastructure;
 
@@ -34,7 +34,7 @@ public sealed class SpillBackpressureTests
         var refusedInARow = 0;
         for (var r = 0; r < 2_000 && refusedInARow < 8; r++)
         {
-            using var response = await client.PostAsync("/events", Events.Json(Events.Batch(100, $"r{r}")));
+            using var response = await client.PostAsync("/events", Bodies.Json(Bodies.Batch(100, $"r{r}")));
             Assert.True(response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.ServiceUnavailable, $"request {r}: {(int)response.StatusCode}");
             if (response.StatusCode == HttpStatusCode.Accepted)
             {

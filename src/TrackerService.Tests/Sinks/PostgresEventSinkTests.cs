@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Sinks;
 using TrackerService.Tests.Infrastructure;
 
@@ -108,10 +108,10 @@ public sealed class PostgresEventSinkTests(PostgresFixture postgres)
         // When 10 requests of 100 events are posted, one of them twice
         for (var r = 0; r < 10; r++)
         {
-            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/events", Events.Json(Events.Batch(100, $"pg-{r}")))).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(100, $"pg-{r}")))).StatusCode);
         }
 
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/events", Events.Json(Events.Batch(100, "pg-0")))).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(100, "pg-0")))).StatusCode);
 
         // Then PostgreSQL holds each of the 1,000 distinct events once
         await using var dataSource = NpgsqlDataSource.Create(connectionString);

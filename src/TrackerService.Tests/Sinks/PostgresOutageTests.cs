@@ -133,7 +133,7 @@ public sealed class PostgresOutageTests(PostgresFixture postgres)
         {
             var sent = await Eventually.TrueAsync(async () =>
             {
-                using var response = await client.PostAsync("/events", Events.Json(Events.Batch(100, $"{prefix}-{r}")));
+                using var response = await client.PostAsync("/events", Bodies.Json(Bodies.Batch(100, $"{prefix}-{r}")));
                 Assert.True(response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.ServiceUnavailable, $"{prefix} request {r}: {(int)response.StatusCode}");
                 return response.StatusCode == HttpStatusCode.Accepted;
             }, TimeSpan.FromSeconds(30));

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Sinks;
 using TrackerService.Tests.Infrastructure;
 
@@ -198,7 +198,7 @@ public sealed class SqliteEventSinkTests : IAsyncLifetime
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Sqlite"] = $"Data Source={_database}" })
             .Build();
-        var sink = new SqliteEventSink(configuration, Options.Create(new SinkOptions()), NullLogger<SqliteEventSink>.Instance);
+        var sink = new SqliteEventSink(configuration, Microsoft.Extensions.Options.Options.Create(new SinkOptions()), NullLogger<SqliteEventSink>.Instance);
         _sinks.Add(sink);
         return sink;
     }

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Spill;
 using TrackerService.Tests.Infrastructure;
 

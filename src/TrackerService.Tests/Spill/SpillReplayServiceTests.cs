@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
 using Polly.Registry;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Pipeline;
 using TrackerService.Sinks;
 using TrackerService.Spill;
@@ -34,7 +34,7 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
             .AddResiliencePipeline(SinkResilience.PipelineName, b => SinkResilience.Configure(b, new SinkOptions(), _ => false))
             .BuildServiceProvider();
         _telemetry = new TrackerTelemetry(_provider.GetRequiredService<IMeterFactory>());
-        Store = new SpillStore(Options.Create(new SpillOptions { Directory = Path.Combine(_temp.FullName, "spill") }), _time, NullLogger<SpillStore>.Instance);
+        Store = new SpillStore(Microsoft.Extensions.Options.Options.Create(new SpillOptions { Directory = Path.Combine(_temp.FullName, "spill") }), _time, NullLogger<SpillStore>.Instance);
     }
 
     private SpillStore Store { get; }
@@ -230,9 +230,9 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
         var pipelines = _provider.GetRequiredService<ResiliencePipelineProvider<string>>();
         var service = new SpillReplayService(
             Store,
-            new ResilientEventSink(sink, pipelines, TimeProvider.System, _telemetry),
-            Options.Create(new DeliveryOptions { BatchSize = batchSize }),
-            Options.Create(new SpillOptions { Directory = Store.Folder }),
+            new SinkWriter(sink, pipelines, TimeProvider.System, _telemetry),
+            Microsoft.Extensions.Options.Options.Create(new DeliveryOptions { BatchSize = batchSize }),
+            Microsoft.Extensions.Options.Options.Create(new SpillOptions { Directory = Store.Folder }),
             new ReplaySignal(),
             _time,
             _lifetime,

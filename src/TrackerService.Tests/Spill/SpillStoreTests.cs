@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Spill;
 using TrackerService.Tests.Infrastructure;
 
@@ -308,7 +308,7 @@ public sealed class SpillStoreTests : IDisposable
     }
 
     private SpillStore CreateStore(TimeProvider time) =>
-        new(Options.Create(new SpillOptions { Directory = Folder }), time, NullLogger<SpillStore>.Instance);
+        new(Microsoft.Extensions.Options.Options.Create(new SpillOptions { Directory = Folder }), time, NullLogger<SpillStore>.Instance);
 
     /// <summary>A segment file with exactly these bytes, named as the store names them.</summary>
     private async Task<string> WriteSegmentAsync(byte[] content)

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Lifecycle;
 using TrackerService.Pipeline;
 using TrackerService.Sinks;
@@ -40,7 +40,7 @@ public sealed class TrackerTelemetryTests
         // When three requests carry 2, 1 and 3 events and they are stored
         foreach (var (count, prefix) in new[] { (2, "first"), (1, "second"), (3, "third") })
         {
-            (await client.PostAsync("/events", Events.Json(Events.Batch(count, prefix)))).EnsureSuccessStatusCode();
+            (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(count, prefix)))).EnsureSuccessStatusCode();
         }
 
         await app.WaitForStoredAsync(6);
@@ -74,7 +74,7 @@ public sealed class TrackerTelemetryTests
         using var client = app.CreateClient();
 
         // When an event is posted and stored
-        (await client.PostAsync("/events", Events.Json(Events.Track("retried")))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Track("retried")))).EnsureSuccessStatusCode();
 
         // Then its batch span says 3 attempts and stored
         Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Batches().Any()), Patience), "a batch span");
@@ -96,7 +96,7 @@ public sealed class TrackerTelemetryTests
         using var client = app.CreateClient();
         for (var i = 0; i < 3; i++)
         {
-            (await client.PostAsync("/events", Events.Json(Events.Batch(2, $"request-{i}")))).EnsureSuccessStatusCode();
+            (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(2, $"request-{i}")))).EnsureSuccessStatusCode();
         }
 
         await sink.FirstWrite.WaitAsync(Patience);
@@ -133,9 +133,9 @@ public sealed class TrackerTelemetryTests
         using var client = app.CreateClient();
 
         // When 5 events are accepted in two requests, and a request with an invalid event is refused
-        (await client.PostAsync("/events", Events.Json(Events.Batch(3, "a")))).EnsureSuccessStatusCode();
-        (await client.PostAsync("/events", Events.Json(Events.Batch(2, "b")))).EnsureSuccessStatusCode();
-        using var invalid = await client.PostAsync("/events", Events.Json(new object[] { Events.Track("ok"), new { userId = "no-event-name" } }));
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(3, "a")))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(2, "b")))).EnsureSuccessStatusCode();
+        using var invalid = await client.PostAsync("/events", Bodies.Json(new object[] { Bodies.Track("ok"), new { userId = "no-event-name" } }));
         Assert.False(invalid.IsSuccessStatusCode);
         await app.WaitForStoredAsync(5);
 
@@ -153,7 +153,7 @@ public sealed class TrackerTelemetryTests
         var sink = new GatedSink();
         using var app = CreateApplication(new() { ["Tracker:Shutdown:Timeout"] = "00:00:01" }, services => services.AddSingleton<IEventSink>(sink));
         using var client = app.CreateClient();
-        (await client.PostAsync("/events", Events.Json(Events.Batch(4, "held")))).EnsureSuccessStatusCode();
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(4, "held")))).EnsureSuccessStatusCode();
         await sink.FirstWrite.WaitAsync(Patience);
         var meters = app.Services.GetRequiredService<MeterProvider>();
 
@@ -181,8 +181,8 @@ public sealed class TrackerTelemetryTests
         // Given the service, 7 events accepted and stored, and a request of 3 events refused as invalid
         using var app = CreateApplication();
         using var client = app.CreateClient();
-        (await client.PostAsync("/events", Events.Json(Events.Batch(7, "scraped")))).EnsureSuccessStatusCode();
-        using var invalid = await client.PostAsync("/events", Events.Json(new object[] { Events.Track("a"), new { @event = "no-user" }, Events.Track("b") }));
+        (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(7, "scraped")))).EnsureSuccessStatusCode();
+        using var invalid = await client.PostAsync("/events", Bodies.Json(new object[] { Bodies.Track("a"), new { @event = "no-user" }, Bodies.Track("b") }));
         Assert.False(invalid.IsSuccessStatusCode);
         await app.WaitForStoredAsync(7);
         using var admin = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<AdminListener>().Addresses.Single()) };

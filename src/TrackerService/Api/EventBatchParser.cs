@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TrackerService.Events;
 
 namespace TrackerService.Api;
 

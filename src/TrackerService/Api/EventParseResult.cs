@@ -1,3 +1,5 @@
+using TrackerService.Events;
+
 namespace TrackerService.Api;
 
 /// <summary>What was wrong with one event of a request: its index in the batch, the field and why.</summary>

@@ -42,7 +42,7 @@ internal static class TrackerServiceExtensions
         services.AddSingleton(sp => new EventBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EventQueue>();
         AddSink(builder);
-        services.AddSingleton<ResilientEventSink>();
+        services.AddSingleton<SinkWriter>();
         services.AddSingleton<SpillStore>();
         services.AddSingleton<CircuitBreakerStateProvider>();
         services.AddSingleton<ReplaySignal>();

@@ -38,8 +38,8 @@ internal sealed partial class AdminListener(
             : IPAddress.Any; // "*", "+" and host names mean every interface, as in Kestrel's own URLs
         kestrel.Listen(ip, address.Port, listen => _endpoints.Add(listen));
 
-        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggerFactory);
-        _server = new KestrelServer(Options.Create(kestrel), transport, loggerFactory);
+        var transport = new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions()), loggerFactory);
+        _server = new KestrelServer(Microsoft.Extensions.Options.Options.Create(kestrel), transport, loggerFactory);
         try
         {
             await _server.StartAsync(new AdminApplication(BuildPipeline(), services), cancellationToken).ConfigureAwait(false);

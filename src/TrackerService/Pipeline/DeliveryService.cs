@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Lifecycle;
 using TrackerService.Sinks;
 using TrackerService.Spill;
@@ -20,7 +20,7 @@ namespace TrackerService.Pipeline;
 /// </remarks>
 internal sealed partial class DeliveryService(
     EventQueue queue,
-    ResilientEventSink sink,
+    SinkWriter sink,
     SpillStore spill,
     IOptions<DeliveryOptions> options,
     ComponentFailure failure,

@@ -1,4 +1,4 @@
-using TrackerService.Api;
+using TrackerService.Events;
 
 namespace TrackerService.Pipeline;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Telemetry;
 
 namespace TrackerService.Pipeline;

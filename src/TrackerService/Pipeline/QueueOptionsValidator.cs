@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using TrackerService.Api;
-using TrackerService.Hosting;
+using TrackerService.Options;
 
 namespace TrackerService.Pipeline;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using TrackerService.Api;
+using TrackerService.Events;
 
 namespace TrackerService.Pipeline;
 

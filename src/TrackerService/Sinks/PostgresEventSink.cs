@@ -1,6 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
-using TrackerService.Api;
+using TrackerService.Events;
 
 namespace TrackerService.Sinks;
 

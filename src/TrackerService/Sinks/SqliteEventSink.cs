@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using SQLitePCL;
-using TrackerService.Api;
+using TrackerService.Events;
 
 namespace TrackerService.Sinks;
 

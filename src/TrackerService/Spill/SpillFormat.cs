@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-using TrackerService.Api;
+using TrackerService.Events;
 
 namespace TrackerService.Spill;
 

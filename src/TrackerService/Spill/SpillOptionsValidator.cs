@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using TrackerService.Hosting;
+using TrackerService.Options;
 
 namespace TrackerService.Spill;
 

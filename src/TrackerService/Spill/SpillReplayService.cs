@@ -13,7 +13,7 @@ namespace TrackerService.Spill;
 /// </summary>
 internal sealed partial class SpillReplayService(
     SpillStore spill,
-    ResilientEventSink sink,
+    SinkWriter sink,
     IOptions<DeliveryOptions> delivery,
     IOptions<SpillOptions> options,
     ReplaySignal signal,

@@ -1,6 +1,6 @@
 using System.Buffers;
 using Microsoft.Extensions.Options;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Telemetry;
 
 namespace TrackerService.Spill;

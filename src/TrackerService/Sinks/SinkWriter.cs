@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Registry;
-using TrackerService.Api;
+using TrackerService.Events;
 using TrackerService.Telemetry;
 
 namespace TrackerService.Sinks;
@@ -12,14 +12,14 @@ namespace TrackerService.Sinks;
 /// The one way batches reach the store: the sink behind the named resilience pipeline, with the
 /// write's duration and outcome recorded. Used by the consumers and by spill replay alike.
 /// </summary>
-internal sealed class ResilientEventSink
+internal sealed class SinkWriter
 {
     private readonly IEventSink _sink;
     private readonly TimeProvider _time;
     private readonly TrackerTelemetry _telemetry;
     private readonly ResiliencePipeline _pipeline;
 
-    public ResilientEventSink(IEventSink sink, ResiliencePipelineProvider<string> pipelines, TimeProvider time, TrackerTelemetry telemetry,
+    public SinkWriter(IEventSink sink, ResiliencePipelineProvider<string> pipelines, TimeProvider time, TrackerTelemetry telemetry,
         CircuitBreakerStateProvider? circuit = null)
     {
         _sink = sink;

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace TrackerService.Tests.Infrastructure;
 
 /// <summary>Builds request bodies for tests.</summary>
-internal static class Events
+internal static class Bodies
 {
     public static object Track(string? messageId = null, string name = "Clicked", string userId = "user-1") =>
         messageId is null

@@ -2,11 +2,12 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using TrackerService.Api;
+using TrackerService.Lifecycle;
 using TrackerService.Pipeline;
 using TrackerService.Sinks;
 using TrackerService.Spill;
 
-namespace TrackerService.Lifecycle;
+namespace TrackerService.Hosting;
 
 /// <summary>One line, once everything has started: what is running, where, and with which limits.</summary>
 internal sealed partial class StartupReport(

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace TrackerService.Api;
+namespace TrackerService.Events;
 
 /// <summary>
 /// A client's JSON object, kept as the UTF-8 bytes it arrived in: half the memory of a .NET string for the

@@ -1,4 +1,4 @@
-namespace TrackerService.Api;
+namespace TrackerService.Events;
 
 /// <summary>
 /// One accepted event, as it travels from the request to the store. Object-valued fields

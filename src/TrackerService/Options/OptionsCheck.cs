@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 
-namespace TrackerService.Hosting;
+namespace TrackerService.Options;
 
 /// <summary>
 /// Collects what is wrong with one options section, each failure naming the configuration key and the

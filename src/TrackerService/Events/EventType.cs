@@ -1,4 +1,4 @@
-namespace TrackerService.Api;
+namespace TrackerService.Events;
 
 /// <summary>The Segment tracking-spec call types.</summary>
 internal enum EventType
