@@ -9,16 +9,16 @@ using TrackerService.Telemetry;
 namespace TrackerService.Pipeline;
 
 /// <summary>
-/// The consumers: a fixed number of long-lived loops that batch events off the queue and write them to
-/// the store. Started and awaited by the host, so nothing outlives shutdown.
+/// Starts the <see cref="Consumer"/>s (a fixed number of long-lived loops) and, at shutdown, drains them within the
+/// <see cref="DrainBudget"/> it is given. Started and awaited by the host, so nothing outlives shutdown.
 /// </summary>
 /// <remarks>
 /// A plain <see cref="IHostedService"/>, not a <c>BackgroundService</c>: in .NET 10 a background service's
 /// <c>ExecuteAsync</c> may never run if stopping begins first, and the final drain must happen whatever the
 /// timing. The drain is <see cref="DrainAsync"/>, driven by the shutdown coordinator once intake is closed;
-/// <see cref="StopAsync"/> runs it too, in case nothing else did.
+/// <see cref="StopAsync"/> runs it with the host's own deadline in case nothing else did.
 /// </remarks>
-internal sealed partial class DeliveryService(
+internal sealed class DeliveryService(
     EventQueue queue,
     SinkWriter sink,
     SpillStore spill,
@@ -28,12 +28,6 @@ internal sealed partial class DeliveryService(
     TrackerTelemetry telemetry,
     ILogger<DeliveryService> logger) : IHostedService, IDisposable
 {
-    /// <summary>How long, after the deadline, consumers get to return from cancelled sink calls before their batches are spilled without them.</summary>
-    internal static readonly TimeSpan AbandonGrace = TimeSpan.FromMilliseconds(300);
-
-    /// <summary>How long a consumer holding a batch waits, when both the store and the spill refuse it, before trying again.</summary>
-    private static readonly TimeSpan SpillFullPause = TimeSpan.FromSeconds(1);
-
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _lock = new();
     private readonly List<TrackedEvent> _unconfirmed = [];
@@ -42,9 +36,6 @@ internal sealed partial class DeliveryService(
     private Task<DrainResult>? _drain;
     private ActivityContext _drainSpan;
     private bool _draining;
-    private long _delivered;
-    private long _spilledByConsumers;
-    private int _inFlight;
 
     /// <summary>Whether the final drain has begun: batches written from now on are part of the shutdown's trace.</summary>
     public bool IsDraining
@@ -59,46 +50,46 @@ internal sealed partial class DeliveryService(
     }
 
     /// <summary>Events in batches being written and not yet confirmed by the store.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
+    public int InFlight => _consumers.Sum(c => c.InFlight);
 
     /// <summary>Events the consumers have stored since start (newly or as duplicates the store already had).</summary>
-    public long Delivered => Interlocked.Read(ref _delivered);
+    public long Delivered => _consumers.Sum(c => c.Delivered);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var o = options.Value;
-        _consumers = [.. Enumerable.Range(0, o.Consumers).Select(id => new Consumer(new EventBatcher(queue, o.BatchSize, o.FlushInterval, time), o.BatchSize))];
-        for (var id = 0; id < _consumers.Length; id++)
+        _consumers = [.. Enumerable.Range(0, o.Consumers).Select(id =>
+            new Consumer(id, new EventBatcher(queue, o.BatchSize, o.FlushInterval, time), o.BatchSize, sink, spill, time, telemetry, logger))];
+        foreach (var consumer in _consumers)
         {
-            var consumer = _consumers[id];
-            var consumerId = id;
-            consumer.Run = Task.Run(() => ConsumeAsync(consumerId, consumer), CancellationToken.None);
+            consumer.Start(DrainSpan, OnStopped, _abort.Token);
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         queue.CompleteWriter(); // normally done already, by the ingress side, once the server stopped
-        return DrainAsync(cancellationToken);
+        using var budget = new DrainBudget(Timeout.InfiniteTimeSpan, time, logger, cancellationToken);
+        await DrainAsync(budget).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Waits for the consumers to deliver everything queued (the queue's writer must be completed). When
-    /// <paramref name="deadline"/> fires first, cuts the sink calls short and writes everything still queued
-    /// or unconfirmed to the spill. Runs once; later calls get the same result.
+    /// Waits for the consumers to deliver everything queued (the queue's writer must be completed). When the
+    /// budget ends the drain first, cuts the sink calls short and writes everything still queued or unconfirmed to
+    /// the spill. Runs once; later calls get the first call's result, whatever budget they bring.
     /// </summary>
-    public Task<DrainResult> DrainAsync(CancellationToken deadline)
+    public Task<DrainResult> DrainAsync(DrainBudget budget)
     {
         lock (_lock)
         {
-            return _drain ??= RunDrainAsync(deadline);
+            return _drain ??= RunDrainAsync(budget);
         }
     }
 
     public void Dispose() => _abort.Dispose();
 
-    private async Task<DrainResult> RunDrainAsync(CancellationToken deadline)
+    private async Task<DrainResult> RunDrainAsync(DrainBudget budget)
     {
         // Batches written from now on belong to the drain: their spans go inside the caller's (the shutdown's) trace.
         lock (_lock)
@@ -107,20 +98,21 @@ internal sealed partial class DeliveryService(
             _draining = true;
         }
 
-        var spilledBefore = Interlocked.Read(ref _spilledByConsumers);
+        var spilledBefore = _consumers.Sum(c => c.Spilled);
         var consumers = Task.WhenAll(_consumers.Select(c => c.Run));
         var deadlineReached = false;
+        budget.ReserveSpillTimeFor(() => queue.Count + InFlight);
         try
         {
-            await consumers.WaitAsync(deadline).ConfigureAwait(false);
+            await consumers.WaitAsync(budget.DrainEnd).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        catch (OperationCanceledException) when (budget.DrainEnd.IsCancellationRequested)
         {
             // Stop waiting: cancel the sink calls; each consumer hands back what it held, unconfirmed. A call
             // that ignores cancellation (a driver waiting on a frozen server) gets a moment, no more.
             deadlineReached = true;
             await _abort.CancelAsync().ConfigureAwait(false);
-            await consumers.WaitAsync(AbandonGrace, time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await consumers.WaitAsync(DrainBudget.AbandonGrace, time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         // Whatever is left: batches the store did not confirm (handed back, or held by a consumer still stuck
@@ -133,8 +125,7 @@ internal sealed partial class DeliveryService(
             _unconfirmed.Clear();
             foreach (var stuck in _consumers.Where(c => !c.Run.IsCompleted))
             {
-                left.AddRange(stuck.Batch.Events);
-                left.AddRange(stuck.Batcher.Pending);
+                left.AddRange(stuck.Held);
             }
         }
 
@@ -145,120 +136,35 @@ internal sealed partial class DeliveryService(
 
         await spill.WriteAsync(left, CancellationToken.None).ConfigureAwait(false);
         telemetry.Spilled(left.Count);
-        var spilledByConsumers = (int)(Interlocked.Read(ref _spilledByConsumers) - spilledBefore);
+        var spilledByConsumers = (int)(_consumers.Sum(c => c.Spilled) - spilledBefore);
         return new DrainResult(left.Count + spilledByConsumers, deadlineReached);
     }
 
-    private async Task ConsumeAsync(int id, Consumer consumer)
+    private ActivityContext DrainSpan()
     {
-        var batch = consumer.Batch;
-        try
+        lock (_lock)
         {
-            while (await consumer.Batcher.FillAsync(batch, _abort.Token).ConfigureAwait(false))
-            {
-                Interlocked.Add(ref _inFlight, batch.Count);
-                ActivityContext parent;
-                lock (_lock)
-                {
-                    parent = _drainSpan;
-                }
-
-                using var span = TrackerTelemetry.StartBatch(batch.Count, batch.Requests, batch.Links, parent);
-                try
-                {
-                    TrackerTelemetry.SetOutcome(span, await DeliverOrSpillAsync(batch.Events, span).ConfigureAwait(false));
-                }
-                catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-                {
-                    TrackerTelemetry.SetOutcome(span, TrackerTelemetry.OutcomeCancelled);
-                    throw;
-                }
-                catch (Exception ex)
-                {
-                    TrackerTelemetry.SetOutcome(span, TrackerTelemetry.OutcomeFailed, ex);
-                    throw;
-                }
-                finally
-                {
-                    Interlocked.Add(ref _inFlight, -batch.Count);
-                }
-
-                batch.Clear(); // not before the counts: a batch in hand is either confirmed or handed back
-            }
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            // The shutdown deadline: hand back what this consumer held, for the spill.
-            HandBack(consumer);
-        }
-        catch (Exception ex)
-        {
-            // A consumer that dies would leave events unread: keep what it held and stop the whole host
-            // through the same drain-and-spill path, with a failure exit code so the orchestrator restarts it.
-            HandBack(consumer);
-            failure.Fail($"Consumer {id}", ex);
+            return _drainSpan;
         }
     }
 
-    /// <summary>
-    /// Writes the batch to the store; when the store is unavailable (retries exhausted, circuit open) writes it
-    /// to the spill for replay instead. When the spill is full too, keeps the batch and tries again after a
-    /// pause: this consumer stops reading, the queue fills, and clients get 503 rather than the disk filling up.
-    /// </summary>
-    /// <returns>The batch's outcome: <see cref="TrackerTelemetry.OutcomeStored"/> or <see cref="TrackerTelemetry.OutcomeSpilled"/>.</returns>
-    private async Task<string> DeliverOrSpillAsync(List<TrackedEvent> batch, Activity? span)
-    {
-        while (true)
-        {
-            try
-            {
-                await sink.WriteAsync(batch, span, _abort.Token).ConfigureAwait(false);
-                Interlocked.Add(ref _delivered, batch.Count);
-                return TrackerTelemetry.OutcomeStored;
-            }
-            catch (Exception ex) when (!_abort.IsCancellationRequested && sink.IsUnavailable(ex))
-            {
-                if (await spill.TryWriteAsync(batch, _abort.Token).ConfigureAwait(false))
-                {
-                    telemetry.Spilled(batch.Count);
-                    Interlocked.Add(ref _spilledByConsumers, batch.Count);
-                    LogSpilled(logger, batch.Count, ex.Message);
-                    return TrackerTelemetry.OutcomeSpilled;
-                }
-
-                LogSpillFull(logger, batch.Count);
-                await Task.Delay(SpillFullPause, time, _abort.Token).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private void HandBack(Consumer consumer)
+    /// <summary>A consumer ended before the queue did: keep what it held for the spill; a failure stops the host.</summary>
+    private void OnStopped(Consumer consumer, Exception? error)
     {
         lock (_lock)
         {
             if (!_spillTaken)
             {
-                _unconfirmed.AddRange(consumer.Batch.Events);
-                _unconfirmed.AddRange(consumer.Batcher.Pending);
+                _unconfirmed.AddRange(consumer.Held);
             }
 
-            consumer.Batch.Clear();
+            consumer.Release();
         }
-    }
 
-    [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "The store is unavailable ({Reason}); spilled a batch of {Events} events for replay")]
-    private static partial void LogSpilled(ILogger logger, int events, string reason);
-
-    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "The store is unavailable and the spill is full; holding a batch of {Events} events (clients get 503 when the queue fills)")]
-    private static partial void LogSpillFull(ILogger logger, int events);
-
-    /// <summary>One consumer's state, visible to the drain so that a consumer stuck in the sink can't hide events.</summary>
-    private sealed class Consumer(EventBatcher batcher, int batchSize)
-    {
-        public EventBatcher Batcher { get; } = batcher;
-
-        public DeliveryBatch Batch { get; } = new(batchSize);
-
-        public Task Run { get; set; } = Task.CompletedTask;
+        if (error is not null)
+        {
+            // Through the same drain-and-spill path, with a failure exit code so the orchestrator restarts it.
+            failure.Fail($"Consumer {consumer.Id}", error);
+        }
     }
 }

@@ -103,6 +103,26 @@ internal sealed class TrackerTelemetry : IDisposable
     public const string SpanSpillWrite = "tracker.spill.write";
     public const string SpanReplay = "tracker.spill.replay";
 
+    public const string EventReadinessOff = "readiness.off";
+    public const string EventIntakeStopped = "intake.stopped";
+    public const string EventQueueCompleted = "queue.completed";
+    public const string EventDeadlineReached = "deadline.reached";
+    public const string EventDrainFinished = "drain.finished";
+    public const string EventSpillWritten = "spill.written";
+
+    public const string TagShutdownDeadlineMs = "tracker.shutdown.deadline_ms";
+    public const string TagShutdownQueuedAtStart = "tracker.shutdown.queued_at_start";
+    public const string TagShutdownDrained = "tracker.shutdown.drained";
+    public const string TagShutdownSpilled = "tracker.shutdown.spilled";
+    public const string TagShutdownElapsedMs = "tracker.shutdown.elapsed_ms";
+    public const string TagShutdownOutcome = "tracker.shutdown.outcome";
+
+    /// <summary>The shutdown ran out of budget before the queue was empty; the rest was spilled.</summary>
+    public const string ShutdownDeadlineReached = "deadline_reached";
+
+    /// <summary>Everything queued was stored before the deadline.</summary>
+    public const string ShutdownDrained = "drained";
+
     public const string TagSink = "tracker.sink";
     public const string TagBatchSize = "tracker.batch.size";
     public const string TagBatchRequests = "tracker.batch.requests";
