@@ -231,8 +231,7 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
         var service = new SpillReplayService(
             Store,
             new SinkWriter(sink, pipelines, TimeProvider.System, _telemetry),
-            Microsoft.Extensions.Options.Options.Create(new DeliveryOptions { BatchSize = batchSize }),
-            Microsoft.Extensions.Options.Options.Create(new SpillOptions { Directory = Store.Folder }),
+            Microsoft.Extensions.Options.Options.Create(new SpillOptions { Directory = Store.Folder, ReplayBatchSize = batchSize }),
             new ReplaySignal(),
             _time,
             _lifetime,

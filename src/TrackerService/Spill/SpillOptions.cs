@@ -18,6 +18,12 @@ public sealed class SpillOptions
     /// </summary>
     public long MaxBytes { get; set; } = 1L << 30;
 
+    /// <summary>
+    /// Most spilled events replay writes to the store in one batch (one transaction). The default value is 1000,
+    /// the consumers' default batch size: the size the stores were measured to write best (docs/performance.md).
+    /// </summary>
+    public int ReplayBatchSize { get; set; } = 1000;
+
     /// <summary>How often the spill is looked at for replay while the service runs. The default value is 5 seconds.</summary>
     public TimeSpan ReplayInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

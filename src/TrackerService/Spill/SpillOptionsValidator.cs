@@ -18,6 +18,7 @@ internal sealed class SpillOptionsValidator : IValidateOptions<SpillOptions>
             check.Fail(nameof(options.MaxBytes), options.MaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be at least 1048576 (1 MiB)");
         }
 
+        check.Range(nameof(options.ReplayBatchSize), options.ReplayBatchSize, 1, 100_000);
         check.Range(nameof(options.ReplayInterval), options.ReplayInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         return check.Result();
     }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using TrackerService.Pipeline;
 using TrackerService.Sinks;
 using TrackerService.Telemetry;
 
@@ -14,7 +13,6 @@ namespace TrackerService.Spill;
 internal sealed partial class SpillReplayService(
     SpillStore spill,
     SinkWriter sink,
-    IOptions<DeliveryOptions> delivery,
     IOptions<SpillOptions> options,
     ReplaySignal signal,
     TimeProvider time,
@@ -124,7 +122,7 @@ internal sealed partial class SpillReplayService(
         }
 
         var stored = 0;
-        foreach (var chunk in segment.Events.Chunk(delivery.Value.BatchSize))
+        foreach (var chunk in segment.Events.Chunk(options.Value.ReplayBatchSize))
         {
             using var batch = TrackerTelemetry.StartBatch(chunk.Length, requests: 0, links: null);
             try
