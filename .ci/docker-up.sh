@@ -6,7 +6,7 @@
 #
 # On an ordinary machine (Docker running, registry reachable) it only checks and cleans up:
 # nothing is built, and the tests pull the official postgres:15-alpine.
-# On a machine without a Docker engine or registry (see /work/shared/OFFLINE-DOCKER.md) it
+# On a machine without a Docker engine or an image registry (a closed CI sandbox) it
 # installs docker.io, starts dockerd, builds debian:bookworm-slim with debootstrap and
 # tracker-ci/postgres:15 from .ci/images/postgres, and points the tests at that image.
 # Steps whose result already exists are skipped. Progress goes to stderr, one line per step.

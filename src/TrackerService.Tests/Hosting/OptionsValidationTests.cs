@@ -17,6 +17,11 @@ public sealed class OptionsValidationTests
     [InlineData("Tracker:Api:MaxBatchEvents", "200000", "Tracker:Api:MaxBatchEvents = '200000'")]
     [InlineData("Tracker:Sink:AttemptTimeout", "00:00:00", "Tracker:Sink:AttemptTimeout = '00:00:00'")]
     [InlineData("Tracker:AdminUrl", "ftp://x", "Tracker:AdminUrl = 'ftp://x'")]
+    [InlineData("Tracker:Sink:Kind", "Foo", "Tracker:Sink:Kind = 'Foo' is invalid: it must be one of Sqlite, Postgres.")]
+    [InlineData("Tracker:Sink:Kind", "7", "Tracker:Sink:Kind = '7' is invalid")]
+    [InlineData("Tracker:Queue:Capacity", "lots", "Tracker:Queue:Capacity = 'lots' is invalid: it must be a whole number.")]
+    [InlineData("Tracker:Delivery:FlushInterval", "soon", "Tracker:Delivery:FlushInterval = 'soon' is invalid: it must be a duration")]
+    [InlineData("Tracker:Spill:ReplayBatchSize", "0", "Tracker:Spill:ReplayBatchSize = '0'")]
     public async Task RefusesToStartWithAnInvalidSetting(string key, string value, string expected)
     {
         await using var app = TrackerHost.Build(new() { [key] = value });
@@ -35,6 +40,16 @@ public sealed class OptionsValidationTests
 
         Assert.Contains("Tracker:Queue:Capacity = '100'", error.Message, StringComparison.Ordinal);
         Assert.Contains("MaxBatchEvents (500)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RefusesThePostgresSinkWithoutItsConnectionString()
+    {
+        await using var app = TrackerHost.Build(new() { ["Tracker:Sink:Kind"] = "Postgres" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Tracker:Sink:Kind = 'Postgres' is invalid: it needs ConnectionStrings:Postgres", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Compression;
 using Microsoft.Net.Http.Headers;
 
 namespace TrackerService.Api;
@@ -16,9 +15,10 @@ internal enum RequestBodyStatus
 }
 
 /// <summary>
-/// A request body read into a pooled buffer, its size capped before and after gzip inflation.
-/// ASP.NET Core's request decompression answers 500 rather than 413 when the inflated body is over the
-/// limit (dotnet/aspnetcore#61723), so inflation and its cap are done here. Dispose to return the buffer.
+/// A request body read into a pooled buffer, its size capped. A gzip body arrives already inflating: ASP.NET
+/// Core's request decompression (gzip only, <see cref="EventsApiExtensions"/>) wraps the body in a stream
+/// capped at the endpoint's size limit, which fails the read with a 413 once the inflated body passes it
+/// (answered 500 before dotnet/aspnetcore#61812 fixed #61723; 413 on 10.0.12). Dispose to return the buffer.
 /// </summary>
 internal sealed class RequestBody : IDisposable
 {
@@ -53,16 +53,13 @@ internal sealed class RequestBody : IDisposable
                 $"Content-Type '{request.ContentType}' is not supported; send application/json or text/plain (UTF-8).");
         }
 
-        var gzip = false;
+        // The decompression middleware has taken a gzip encoding off the headers and is inflating the body. What
+        // is still named here is an encoding it does not inflate (br, deflate, zstd, or a list of several).
         foreach (var encoding in request.Headers.ContentEncoding)
         {
-            if (string.Equals(encoding, "gzip", StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(encoding, "identity", StringComparison.OrdinalIgnoreCase))
             {
-                gzip = true;
-            }
-            else if (!string.Equals(encoding, "identity", StringComparison.OrdinalIgnoreCase))
-            {
-                return new(RequestBodyStatus.UnsupportedMediaType, $"Content-Encoding '{encoding}' is not supported; send gzip or no encoding.");
+                return new(RequestBodyStatus.UnsupportedMediaType, $"Content-Encoding '{encoding}' is not supported; send gzip (alone) or no encoding.");
             }
         }
 
@@ -71,8 +68,8 @@ internal sealed class RequestBody : IDisposable
             return TooLarge(maxBytes);
         }
 
-        var source = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
-        var initial = (int)Math.Min(maxBytes + 1L, gzip ? 16 * 1024 : request.ContentLength + 1 ?? 4096);
+        var source = request.Body;
+        var initial = (int)Math.Min(maxBytes + 1L, request.ContentLength + 1 ?? 4096);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 256));
         var length = 0;
         try
@@ -113,8 +110,8 @@ internal sealed class RequestBody : IDisposable
         }
         catch (BadHttpRequestException error)
         {
-            // Kestrel's word on the body: it ended before Content-Length (400), it came too slowly (408),
-            // or it passed the server's own size limit (413). The client's fault, not the service's.
+            // The server's word on the body: it ended before Content-Length (400), it came too slowly (408), or it
+            // passed the size limit, before or after inflation (413). The client's fault, not the service's.
             ArrayPool<byte>.Shared.Return(buffer);
             return error.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? TooLarge(maxBytes)
@@ -131,13 +128,6 @@ internal sealed class RequestBody : IDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
-        }
-        finally
-        {
-            if (gzip)
-            {
-                await source.DisposeAsync().ConfigureAwait(false);
-            }
         }
 
         if (length > maxBytes)

@@ -16,12 +16,18 @@ try
     builder.AddTracker();
 
     var app = builder.Build();
+    app.ValidateSettings();
     app.UseTrackerRequestLogging();
     app.MapTrackerEndpoints();
     app.ExitWithinShutdownBudget();
     var failure = app.Services.GetRequiredService<ComponentFailure>(); // RunAsync disposes the container
     await app.RunAsync();
     return failure.ExitCode;
+}
+catch (Exception ex) when (InvalidSettings.Describe(ex) is { } settings)
+{
+    Log.Fatal("TrackerService cannot start: {Settings:l}", settings);
+    return 1;
 }
 catch (Exception ex) when (ex is not HostAbortedException)
 {

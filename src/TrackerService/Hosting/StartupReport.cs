@@ -19,9 +19,13 @@ internal sealed partial class StartupReport(
     IOptions<DeliveryOptions> delivery,
     IOptions<ShutdownOptions> shutdown,
     SpillStore spill,
-    ILogger<StartupReport> logger) : IHostedLifecycleService
+    ILogger<StartupReport> logger)
 {
-    public Task StartedAsync(CancellationToken cancellationToken)
+    /// <summary>Writes the line when the application has started (every hosted service and the web server are up).</summary>
+    public static void WriteWhenStarted(WebApplication app) =>
+        app.Lifetime.ApplicationStarted.Register(() => ActivatorUtilities.CreateInstance<StartupReport>(app.Services).Write());
+
+    private void Write()
     {
         var listeners = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var version = typeof(StartupReport).Assembly.GetName().Version?.ToString(3) ?? "?";
@@ -29,18 +33,7 @@ internal sealed partial class StartupReport(
             sink.Value.Kind, spill.Folder, api.Value.MaxBodyBytes, api.Value.MaxBatchEvents, queue.Value.Capacity,
             queue.Value.EnqueueTimeout.TotalMilliseconds, delivery.Value.Consumers, delivery.Value.BatchSize,
             shutdown.Value.Timeout.TotalMilliseconds);
-        return Task.CompletedTask;
     }
-
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message =
         "TrackerService {Version:l} started: api {Listeners}, admin {AdminListeners}, sink {Sink}, spill {SpillFolder:l}; " +

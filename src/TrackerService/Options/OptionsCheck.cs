@@ -4,12 +4,14 @@ using Microsoft.Extensions.Options;
 namespace TrackerService.Options;
 
 /// <summary>
-/// Collects what is wrong with one options section, each failure naming the configuration key and the
-/// value it had, so an operator can fix the setting from the message alone.
+/// Collects what is wrong with one options section, each failure naming the configuration key and the value it
+/// had (<c>Tracker:Queue:Capacity = '0' is invalid: it must be between 1 and 100000000.</c>), so an operator can
+/// fix the setting from the message alone. The failures are kept by the framework's
+/// <see cref="ValidateOptionsResultBuilder"/>; this only spells them the same way everywhere.
 /// </summary>
 internal sealed class OptionsCheck(string section)
 {
-    private readonly List<string> _failures = [];
+    private readonly ValidateOptionsResultBuilder _failures = new();
 
     public OptionsCheck Range(string key, int value, int min, int max)
     {
@@ -33,10 +35,9 @@ internal sealed class OptionsCheck(string section)
 
     public OptionsCheck Fail(string key, string? value, string rule)
     {
-        _failures.Add($"{section}:{key} = '{value}' is invalid: it {rule}.");
+        _failures.AddError($"{section}:{key} = '{value}' is invalid: it {rule}.");
         return this;
     }
 
-    public ValidateOptionsResult Result() =>
-        _failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_failures);
+    public ValidateOptionsResult Result() => _failures.Build();
 }

@@ -37,8 +37,8 @@ internal sealed class DeliveryService(
     private ActivityContext _drainSpan;
     private bool _draining;
 
-    /// <summary>Whether the final drain has begun: batches written from now on are part of the shutdown's trace.</summary>
-    public bool IsDraining
+    /// <summary>Whether the final drain has begun: batches written from now on are part of the shutdown's trace. For tests, which wait for it.</summary>
+    internal bool IsDraining
     {
         get
         {

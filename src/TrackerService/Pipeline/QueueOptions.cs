@@ -6,9 +6,9 @@ public sealed class QueueOptions
     public const string Section = "Tracker:Queue";
 
     /// <summary>
-    /// Most events held in memory waiting for a consumer. The default value is 50000: half a second of the
-    /// service's sustained rate on 2 cores, and under overload about 1 KiB of resident memory per queued event
-    /// (bench/run: peak RSS 252-257 MiB at 50,000, 300-310 MiB at 100,000), so the service stays under 300 MB.
+    /// Most events held in memory waiting for a consumer. The default value is 50000: about half a second of the
+    /// service's sustained rate on 2 cores, small enough that peak memory under overload stays under 300 MB
+    /// (each queued event costs about 1 KiB of resident memory; docs/performance.md).
     /// </summary>
     public int Capacity { get; set; } = 50_000;
 

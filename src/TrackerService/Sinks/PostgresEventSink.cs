@@ -94,10 +94,10 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
     /// <summary>Binary COPY of the batch into <paramref name="table"/>; the rows copied.</summary>
     /// <remarks>
     /// Rows are written with the synchronous calls: they fill Npgsql's write buffer and only flush when it is full
-    /// (a local socket write), while the asynchronous ones cost an await chain per value, which was 19% of the
-    /// service's CPU time in a PostgreSQL end-to-end run (dotnet-trace). A flush is bounded by the importer's
+    /// (a local socket write), while the asynchronous ones cost an await chain per value, which was the largest
+    /// single cost of the service's CPU time in a PostgreSQL end-to-end run (dotnet-trace; docs/performance.md). A flush is bounded by the importer's
     /// timeout (the connection's command timeout); starting and completing the COPY stay asynchronous and cancellable,
-    /// and a consumer stuck in a flush at the shutdown deadline is spilled without (DeliveryService).
+    /// and a consumer stuck in a flush at the shutdown deadline is spilled without it (DeliveryService).
     /// </remarks>
     private static async Task<ulong> CopyAsync(NpgsqlConnection connection, string table, IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
     {

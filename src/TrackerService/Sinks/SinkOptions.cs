@@ -5,6 +5,12 @@ public sealed class SinkOptions
 {
     public const string Section = "Tracker:Sink";
 
+    /// <summary>The name, under <c>ConnectionStrings</c>, of the SQLite database's connection string.</summary>
+    public const string SqliteConnectionString = "Sqlite";
+
+    /// <summary>The name, under <c>ConnectionStrings</c>, of the PostgreSQL database's connection string (required for <see cref="SinkKind.Postgres"/>).</summary>
+    public const string PostgresConnectionString = "Postgres";
+
     /// <summary>The store. The default value is <see cref="SinkKind.Sqlite"/>.</summary>
     public SinkKind Kind { get; set; } = SinkKind.Sqlite;
 

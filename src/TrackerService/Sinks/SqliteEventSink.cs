@@ -50,7 +50,7 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     public SqliteEventSink(IConfiguration configuration, IOptions<SinkOptions> options, ILogger<SqliteEventSink> logger)
     {
         _attemptTimeout = options.Value.AttemptTimeout;
-        _connectionString = configuration.GetConnectionString("Sqlite") ?? DefaultConnectionString;
+        _connectionString = configuration.GetConnectionString(SinkOptions.SqliteConnectionString) ?? DefaultConnectionString;
         _logger = logger;
     }
 
@@ -96,8 +96,8 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     /// The hot path of the embedded store, on SQLite's own API (the library under Microsoft.Data.Sqlite): one
     /// statement prepared for the connection's life, bound and stepped per event. Through <c>SqliteCommand</c>,
     /// each row paid for a data reader, a statement walk and a UTF-8 copy of every string, which made the
-    /// writer, not the disk, the service's limit (README, Performance). Errors surface as <see cref="SqliteException"/>
-    /// with SQLite's code, as before, for <see cref="IsTransient"/>.
+    /// writer, not the disk, the service's limit (docs/performance.md). Errors surface as <see cref="SqliteException"/>
+    /// with SQLite's code, for <see cref="IsTransient"/>.
     /// </remarks>
     private int Write(SqliteConnection connection, IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
     {
@@ -106,7 +106,7 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
             // IMMEDIATE takes the write lock up front, so a busy database fails here, not half-way through.
             using var transaction = connection.BeginTransaction(deferred: false);
             var db = connection.Handle!;
-            var insert = _insert ??= Prepare(db, Insert);
+            var insert = _insert ??= SqliteStatement.Prepare(db, Insert);
             Span<byte> time = stackalloc byte[40];
             var stored = 0;
             try
@@ -114,17 +114,17 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
                 foreach (var e in batch)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    BindText(insert, 1, e.MessageId);
-                    BindText(insert, 2, e.Type.ToWireName());
-                    BindText(insert, 3, e.Event);
-                    BindText(insert, 4, e.UserId);
-                    BindText(insert, 5, e.AnonymousId);
-                    BindTime(insert, 6, e.Timestamp, time);
-                    BindTime(insert, 7, e.SentAt, time);
-                    BindTime(insert, 8, e.ReceivedAt, time);
-                    BindText(insert, 9, e.Properties);
-                    BindText(insert, 10, e.Traits);
-                    BindText(insert, 11, e.Context);
+                    SqliteStatement.BindText(insert, 1, e.MessageId);
+                    SqliteStatement.BindText(insert, 2, e.Type.ToWireName());
+                    SqliteStatement.BindText(insert, 3, e.Event);
+                    SqliteStatement.BindText(insert, 4, e.UserId);
+                    SqliteStatement.BindText(insert, 5, e.AnonymousId);
+                    SqliteStatement.BindTime(insert, 6, e.Timestamp, time);
+                    SqliteStatement.BindTime(insert, 7, e.SentAt, time);
+                    SqliteStatement.BindTime(insert, 8, e.ReceivedAt, time);
+                    SqliteStatement.BindText(insert, 9, e.Properties);
+                    SqliteStatement.BindText(insert, 10, e.Traits);
+                    SqliteStatement.BindText(insert, 11, e.Context);
                     var rc = raw.sqlite3_step(insert);
                     if (rc != raw.SQLITE_DONE)
                     {
@@ -148,42 +148,6 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         finally
         {
             _writer.Release();
-        }
-    }
-
-    private static sqlite3_stmt Prepare(sqlite3 db, string sql)
-    {
-        var rc = raw.sqlite3_prepare_v2(db, sql, out var statement);
-        SqliteException.ThrowExceptionForRC(rc, db);
-        return statement;
-    }
-
-    /// <summary>Binds text as UTF-16; SQLite converts it to the file's UTF-8 itself, without a managed copy.</summary>
-    private static void BindText(sqlite3_stmt statement, int index, string? value) =>
-        Check(statement, value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text16(statement, index, value.AsSpan()));
-
-    /// <summary>A client's JSON, bound as the UTF-8 it arrived in (the database's own encoding: no conversion).</summary>
-    private static void BindText(sqlite3_stmt statement, int index, JsonText? value) =>
-        Check(statement, value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text(statement, index, value.Utf8));
-
-    /// <summary>Binds a time as UTC ISO-8601 text (see <see cref="FormatTime"/>), formatted into <paramref name="buffer"/>.</summary>
-    private static void BindTime(sqlite3_stmt statement, int index, DateTimeOffset? value, Span<byte> buffer)
-    {
-        if (value is not { } t)
-        {
-            Check(statement, raw.sqlite3_bind_null(statement, index));
-            return;
-        }
-
-        t.UtcDateTime.TryFormat(buffer, out var written, "O", CultureInfo.InvariantCulture);
-        Check(statement, raw.sqlite3_bind_text(statement, index, buffer[..written]));
-    }
-
-    private static void Check(sqlite3_stmt statement, int rc)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            SqliteException.ThrowExceptionForRC(rc, raw.sqlite3_db_handle(statement));
         }
     }
 

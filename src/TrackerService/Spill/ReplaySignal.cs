@@ -2,7 +2,7 @@ using System.Threading.Channels;
 
 namespace TrackerService.Spill;
 
-/// <summary>Wakes the spill replay early: when something was spilled, or when the store is reachable again.</summary>
+/// <summary>Wakes the spill replay before its next interval: the store is reachable again (its circuit closed).</summary>
 internal sealed class ReplaySignal
 {
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });

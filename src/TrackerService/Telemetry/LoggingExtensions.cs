@@ -30,8 +30,8 @@ internal static class LoggingExtensions
     /// Information for a slow one, Debug for the rest.
     /// </summary>
     /// <remarks>
-    /// A line per accepted request costs this service about a third of its single-event throughput (a console
-    /// write per request; README, Performance), so at the default Information level the quick successful ones
+    /// A line per accepted request costs this service a large share of its single-event throughput (a console
+    /// write per request; docs/performance.md), so at the default Information level the quick successful ones
     /// are not written. <c>Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware=Debug</c>
     /// shows them all, as Development does.
     /// </remarks>

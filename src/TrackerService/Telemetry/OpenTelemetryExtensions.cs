@@ -13,13 +13,13 @@ internal static class OpenTelemetryExtensions
     /// <summary>
     /// Traces and metrics: ASP.NET Core's and the service's own. They are exported over OTLP when the standard
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (protocol, headers and resource from the other <c>OTEL_*</c>
-    /// variables). The providers flush when the host is disposed, after the shutdown span has ended, so the
-    /// <c>tracker.shutdown</c> span leaves the process before it exits.
+    /// variables). The shutdown coordinator flushes the tracer provider as soon as the <c>tracker.shutdown</c>
+    /// span ends, within the budget: the watchdog may end the process before the providers are disposed.
     /// </summary>
     /// <remarks>
     /// Spans are recorded only when they have somewhere to go (<see cref="TracingSetting"/>): without a
-    /// listener, ASP.NET Core creates no <see cref="System.Diagnostics.Activity"/> per request, which was about
-    /// 5% of the service's CPU time under single-event load (<c>dotnet-trace</c>, README "Performance").
+    /// listener, ASP.NET Core creates no <see cref="System.Diagnostics.Activity"/> per request, which was a
+    /// measurable share of the service's CPU time under single-event load (<c>dotnet-trace</c>, docs/performance.md).
     /// Metrics are always on: <c>/metrics</c> serves them.
     /// </remarks>
     public static WebApplicationBuilder AddTrackerTelemetry(this WebApplicationBuilder builder)

@@ -1,0 +1,138 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using TrackerService.Tests.Infrastructure;
+
+namespace TrackerService.Tests.Api;
+
+/// <summary>
+/// gzip bodies through the service's real pipeline: ASP.NET Core's request decompression (gzip only) inflates them
+/// and caps the inflated size at the endpoint's limit, which the API answers as a 413 problem.
+/// </summary>
+public sealed class RequestDecompressionTests : IDisposable
+{
+    private const int Limit = 4096;
+
+    private readonly TrackerApplication _app = new(new()
+    {
+        ["Tracker:Api:MaxBodyBytes"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Tracker:Api:MaxEventBytes"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
+
+    public void Dispose() => _app.Dispose();
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("GZIP")]
+    public async Task InflatesAGzipBody(string encoding)
+    {
+        // Given a batch whose JSON is several times its compressed size
+        using var client = _app.CreateClient();
+        var json = JsonSerializer.Serialize(Enumerable.Range(0, 40).Select(i => new { @event = "e", userId = $"u{i}", messageId = $"gz-{i}" }));
+
+        // When
+        using var response = await client.PostAsync("/events", Gzipped(Encoding.UTF8.GetBytes(json), encoding));
+
+        // Then
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await _app.WaitForStoredAsync(40);
+    }
+
+    [Fact]
+    public async Task TakesAGzipBodyThatInflatesToExactlyTheLimit()
+    {
+        using var client = _app.CreateClient();
+
+        using var response = await client.PostAsync("/events", Gzipped(EventOfExactly(Limit)));
+
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        await _app.WaitForStoredAsync(1);
+    }
+
+    [Fact]
+    public async Task RefusesAGzipBodyThatInflatesOneByteBeyondTheLimit()
+    {
+        using var client = _app.CreateClient();
+
+        using var response = await client.PostAsync("/events", Gzipped(EventOfExactly(Limit + 1)));
+
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, $"larger than {Limit} bytes");
+    }
+
+    [Fact]
+    public async Task RefusesATinyGzipBodyThatInflatesFarBeyondTheLimit()
+    {
+        // Given 1 MiB of JSON that compresses to well under the limit
+        using var client = _app.CreateClient();
+        var compressed = Gzip(EventOfExactly(1024 * 1024));
+        Assert.True(compressed.Length < Limit, $"the compressed body ({compressed.Length} bytes) must itself be under the limit");
+
+        using var response = await client.PostAsync("/events", Content(compressed, "gzip"));
+
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, $"larger than {Limit} bytes");
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x7b, 0x7d })]
+    [InlineData(new byte[] { 0x1f, 0x8b, 0x08, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff })]
+    public async Task RefusesABodyThatIsNotValidGzip(byte[] notGzip)
+    {
+        using var client = _app.CreateClient();
+
+        using var response = await client.PostAsync("/events", Content(notGzip, "gzip"));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "not valid gzip");
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("deflate")]
+    public async Task LeavesOtherEncodingsToBeRefusedAsUnsupported(string encoding)
+    {
+        // deflate and br are among the middleware's defaults: the service takes gzip only
+        using var client = _app.CreateClient();
+
+        using var response = await client.PostAsync("/events", Content(Gzip(EventOfExactly(100)), encoding));
+
+        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, encoding);
+    }
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string detail)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains(detail, problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>One valid event whose JSON is exactly <paramref name="length"/> bytes (padded in a property).</summary>
+    private static byte[] EventOfExactly(int length)
+    {
+        const string head = "{\"event\":\"e\",\"userId\":\"u\",\"properties\":{\"pad\":\"";
+        const string tail = "\"}}";
+        return Encoding.UTF8.GetBytes(head + new string('x', length - head.Length - tail.Length) + tail);
+    }
+
+    private static ByteArrayContent Gzipped(byte[] json, string encoding = "gzip") => Content(Gzip(json), encoding);
+
+    private static ByteArrayContent Content(byte[] body, string encoding)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add(encoding);
+        return content;
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize))
+        {
+            gzip.Write(data);
+        }
+
+        return output.ToArray();
+    }
+}

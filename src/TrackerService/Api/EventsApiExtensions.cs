@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Extensions.Options;
+using TrackerService.Options;
+
+namespace TrackerService.Api;
+
+/// <summary>The public API's part of the wiring: its options, parser and request decompression.</summary>
+internal static class EventsApiExtensions
+{
+    public static IServiceCollection AddEventsApi(this IServiceCollection services)
+    {
+        services.AddTrackerOptions<ApiOptions, ApiOptionsValidator>(ApiOptions.Section);
+        services.AddProblemDetails();
+        services.AddSingleton(sp => new EventBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+
+        // gzip only, as the contract says: a body in another encoding keeps its Content-Encoding and gets a 415.
+        services.AddRequestDecompression(options =>
+        {
+            foreach (var encoding in options.DecompressionProviders.Keys.Where(k => !string.Equals(k, "gzip", StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                options.DecompressionProviders.Remove(encoding);
+            }
+        });
+        return services;
+    }
+
+    /// <summary>Request decompression, then the endpoints (<see cref="EventsApi.MapEventsApi"/>).</summary>
+    public static WebApplication UseEventsApi(this WebApplication app)
+    {
+        app.UseRequestDecompression();
+        app.MapEventsApi();
+        return app;
+    }
+
+    /// <summary>
+    /// The endpoint's body limit, <see cref="ApiOptions.MaxBodyBytes"/>, for the server (the body as sent) and the
+    /// decompression middleware (the body inflated). Read when a request comes, not when the endpoint is mapped:
+    /// reading the options at mapping time would validate them there, outside the start-up's one-line report.
+    /// </summary>
+    internal sealed class BodySizeLimit(IOptions<ApiOptions> options) : IRequestSizeLimitMetadata
+    {
+        public long? MaxRequestBodySize => options.Value.MaxBodyBytes;
+    }
+}

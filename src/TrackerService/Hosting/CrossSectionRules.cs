@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Options;
+using TrackerService.Api;
+using TrackerService.Options;
+using TrackerService.Pipeline;
+using TrackerService.Sinks;
+
+namespace TrackerService.Hosting;
+
+/// <summary>
+/// Settings rules that span sections, checked at start beside each section's own: they belong here, in the
+/// composition root, because only it sees every part.
+/// </summary>
+internal static class CrossSectionRules
+{
+    public static IServiceCollection AddCrossSectionRules(this IServiceCollection services)
+    {
+        services.AddSingleton<IValidateOptions<QueueOptions>, QueueHoldsTheLargestRequest>();
+        services.AddSingleton<IValidateOptions<SinkOptions>, SinkHasItsConnectionString>();
+        return services;
+    }
+
+    /// <summary>A request larger than the whole queue could never be admitted.</summary>
+    private sealed class QueueHoldsTheLargestRequest(IOptions<ApiOptions> api) : IValidateOptions<QueueOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, QueueOptions options)
+        {
+            var check = new OptionsCheck(QueueOptions.Section);
+            var largest = api.Value.MaxBatchEvents;
+
+            // Below 1 the queue's own range check has said it already.
+            if (options.Capacity >= 1 && options.Capacity < largest)
+            {
+                check.Fail(nameof(options.Capacity), options.Capacity.Invariant(),
+                    $"must be at least {ApiOptions.Section}:{nameof(ApiOptions.MaxBatchEvents)} ({largest})");
+            }
+
+            return check.Result();
+        }
+    }
+
+    private sealed class SinkHasItsConnectionString(IConfiguration configuration) : IValidateOptions<SinkOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SinkOptions options)
+        {
+            var check = new OptionsCheck(SinkOptions.Section);
+            if (options.Kind == SinkKind.Postgres && string.IsNullOrWhiteSpace(configuration.GetConnectionString(SinkOptions.PostgresConnectionString)))
+            {
+                check.Fail(nameof(options.Kind), options.Kind.ToString(),
+                    $"needs ConnectionStrings:{SinkOptions.PostgresConnectionString} (ConnectionStrings__{SinkOptions.PostgresConnectionString}), which is not set");
+            }
+
+            return check.Result();
+        }
+    }
+}
