@@ -23,7 +23,7 @@ internal static class StoreReader
     public static async Task WaitForCountAsync(string databasePath, long expected, TimeSpan? timeout = null)
     {
         long last = -1;
-        var reached = await Eventually.TrueAsync(async () => (last = await CountAsync(databasePath)) == expected, timeout ?? TimeSpan.FromSeconds(10));
+        var reached = await Eventually.TrueAsync(async () => (last = await CountAsync(databasePath)) == expected, timeout ?? Patience.Default);
         Assert.True(reached, $"Expected {expected} stored events, found {last}.");
     }
 

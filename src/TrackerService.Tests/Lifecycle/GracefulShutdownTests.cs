@@ -66,7 +66,7 @@ public sealed class GracefulShutdownTests : IDisposable
 
         // Then every accepted event is stored exactly once and the spill is empty
         await StoreReader.WaitForCountAsync(second.DatabasePath, accepted, TimeSpan.FromSeconds(20));
-        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(second.CountSpilledEvents() == 0), TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(second.CountSpilledEvents() == 0), Patience.Default));
         Assert.Equal(accepted, await StoreReader.CountAsync(second.DatabasePath, "message_id LIKE 'locked-%'"));
         Assert.Empty(Directory.GetFiles(second.SpillFolder, "*.jsonl"));
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using TrackerService.Sinks;
-using TrackerService.Tests.Api;
 using TrackerService.Tests.Infrastructure;
 
 namespace TrackerService.Tests.Pipeline;
@@ -13,7 +12,7 @@ public sealed class BackpressureTests
     public async Task AnswersServiceUnavailableWhenTheQueueStaysFull()
     {
         // Given a queue of 2 events and a sink that holds the consumer's first batch
-        var sink = new GatedSink();
+        var sink = new FakeSink().HoldingWrites();
         using var app = new TrackerApplication(
             new()
             {
@@ -26,7 +25,7 @@ public sealed class BackpressureTests
             services => services.AddSingleton<IEventSink>(sink));
         using var client = app.CreateClient();
         (await client.PostAsync("/events", Bodies.Json(Bodies.Track("in-flight")))).EnsureSuccessStatusCode();
-        await sink.FirstWrite.WaitAsync(TimeSpan.FromSeconds(10));
+        await sink.FirstWrite.WaitAsync(Patience.Default);
         (await client.PostAsync("/events", Bodies.Json(new[] { Bodies.Track("queued-1"), Bodies.Track("queued-2") }))).EnsureSuccessStatusCode();
 
         // When one more event is posted
@@ -35,9 +34,9 @@ public sealed class BackpressureTests
         // Then it is refused with problem details and Retry-After, and never stored
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.NotNull(refused.Headers.RetryAfter);
-        await EventsApiTests.ReadProblemAsync(refused);
+        await Problem.ReadAsync(refused);
         sink.Open();
-        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(sink.Stored.Count == 3), TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(sink.Stored.Count == 3), Patience.Default));
         Assert.Equal(["in-flight", "queued-1", "queued-2"], sink.Stored.Keys.Order());
     }
 }

@@ -10,9 +10,6 @@ public sealed class EventBatcherTests
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(200);
 
-    // A real-time bound on waiting for a result that should already be on its way; never a pause.
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-
     private readonly FakeTimeProvider _time = new();
     private readonly EventQueue _queue;
     private readonly DeliveryBatch _batch = new(16);
@@ -29,17 +26,17 @@ public sealed class EventBatcherTests
         var batcher = NewBatcher(batchSize: 3);
 
         // When batches are filled, Then the first two are full at once, without waiting for the flush interval
-        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
+        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience.Default));
         Assert.Equal(["a-0", "a-1", "b-0"], TrackedEvents.Ids(_batch.Events));
         _batch.Clear();
-        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
+        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience.Default));
         Assert.Equal(["b-1", "b-2", "b-3"], TrackedEvents.Ids(_batch.Events));
         _batch.Clear();
 
         // And the last one holds the one event left, once the flush interval has passed
         var last = batcher.FillAsync(_batch, CancellationToken.None).AsTask();
         _time.Advance(FlushInterval);
-        Assert.True(await last.WaitAsync(Patience));
+        Assert.True(await last.WaitAsync(Patience.Default));
         Assert.Equal(["b-4"], TrackedEvents.Ids(_batch.Events));
         Assert.Equal(0, _queue.Count);
     }
@@ -53,7 +50,7 @@ public sealed class EventBatcherTests
         Assert.Equal(0, batcher.Pending.Length);
 
         // When a batch is filled
-        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
+        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience.Default));
 
         // Then the 3 events taken off the queue but not batched are pending, in order
         Assert.Equal(["a-0", "a-1"], TrackedEvents.Ids(_batch.Events));
@@ -62,7 +59,7 @@ public sealed class EventBatcherTests
 
         // And the next batch takes them from there
         _batch.Clear();
-        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
+        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience.Default));
         Assert.Equal(["a-2", "a-3"], TrackedEvents.Ids(_batch.Events));
         Assert.Equal(["a-4"], TrackedEvents.Ids(batcher.Pending.ToArray()));
     }
@@ -82,7 +79,7 @@ public sealed class EventBatcherTests
         _time.Advance(FlushInterval - TimeSpan.FromMilliseconds(1));
         Assert.False(fill.IsCompleted, "a partial batch must wait for the whole flush interval");
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.True(await fill.WaitAsync(Patience));
+        Assert.True(await fill.WaitAsync(Patience.Default));
         Assert.Equal(["a-0"], TrackedEvents.Ids(_batch.Events));
     }
 
@@ -99,7 +96,7 @@ public sealed class EventBatcherTests
         await EnqueueAsync("b", 2);
 
         // Then the batch is returned full without waiting for the flush interval
-        Assert.True(await fill.WaitAsync(Patience));
+        Assert.True(await fill.WaitAsync(Patience.Default));
         Assert.Equal(["a-0", "b-0", "b-1"], TrackedEvents.Ids(_batch.Events));
     }
 
@@ -116,12 +113,12 @@ public sealed class EventBatcherTests
         _queue.CompleteWriter();
 
         // Then the partial batch is returned without waiting for the flush interval
-        Assert.True(await fill.WaitAsync(Patience));
+        Assert.True(await fill.WaitAsync(Patience.Default));
         Assert.Equal(["a-0", "a-1"], TrackedEvents.Ids(_batch.Events));
 
         // And the next fill reports that this consumer is done
         _batch.Clear();
-        Assert.False(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
+        Assert.False(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience.Default));
         Assert.Empty(_batch.Events);
         Assert.Equal(0, batcher.Pending.Length);
     }
@@ -136,7 +133,7 @@ public sealed class EventBatcherTests
 
         // When batches are filled until the batcher reports the end
         var batches = new List<string[]>();
-        while (await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience))
+        while (await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience.Default))
         {
             batches.Add(TrackedEvents.Ids(_batch.Events));
             _batch.Clear();
@@ -160,7 +157,7 @@ public sealed class EventBatcherTests
         // Then nothing is returned until there is something to return (here: the end of the queue)
         Assert.False(fill.IsCompleted, "an empty batch must not be flushed");
         _queue.CompleteWriter();
-        Assert.False(await fill.WaitAsync(Patience));
+        Assert.False(await fill.WaitAsync(Patience.Default));
         Assert.Empty(_batch.Events);
     }
 
@@ -178,7 +175,7 @@ public sealed class EventBatcherTests
         await cancellation.CancelAsync();
 
         // Then the fill is cancelled rather than passed off as a flush, and the caller still holds the event
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fill.WaitAsync(Patience));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fill.WaitAsync(Patience.Default));
         Assert.Equal(["a-0"], TrackedEvents.Ids(_batch.Events));
     }
 
@@ -192,13 +189,13 @@ public sealed class EventBatcherTests
         var batcher = NewBatcher(batchSize: 4);
 
         // When two batches are filled
-        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience));
+        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience.Default));
         var firstLinks = _batch.Links.Select(l => l.Context).ToArray();
         var firstRequests = _batch.Requests;
         _batch.Clear();
         var fill = batcher.FillAsync(_batch, CancellationToken.None).AsTask();
         _time.Advance(FlushInterval);
-        Assert.True(await fill.WaitAsync(Patience));
+        Assert.True(await fill.WaitAsync(Patience.Default));
 
         // Then the first links both spans; the second carries b's remainder and c: b's span is linked, c has none
         Assert.Equal([first, second], firstLinks);
@@ -231,7 +228,7 @@ public sealed class EventBatcherTests
     private async Task EnqueueAsync(string name, int count) =>
         Assert.Equal(
             EnqueueResult.Accepted,
-            await _queue.EnqueueAsync(TrackedEvents.Request(name, count), CancellationToken.None).AsTask().WaitAsync(Patience));
+            await _queue.EnqueueAsync(TrackedEvents.Request(name, count), CancellationToken.None).AsTask().WaitAsync(Patience.Default));
 
     /// <summary>Enqueues a request as the API does, with a request span current; returns that span's context.</summary>
     private async Task<ActivityContext> EnqueueTracedAsync(string name, int count)

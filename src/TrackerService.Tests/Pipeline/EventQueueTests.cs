@@ -10,9 +10,6 @@ public sealed class EventQueueTests
 {
     private static readonly TimeSpan EnqueueTimeout = TimeSpan.FromMilliseconds(250);
 
-    // A real-time bound on waiting for a result that should already be on its way; never a pause.
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-
     private readonly FakeTimeProvider _time = new();
 
     [Fact]
@@ -61,7 +58,7 @@ public sealed class EventQueueTests
         _time.Advance(TimeSpan.FromMilliseconds(1));
 
         // Then it is refused, and none of its events were queued
-        Assert.Equal(EnqueueResult.Full, await waiting.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Full, await waiting.WaitAsync(Patience.Default));
         Assert.Equal(6, queue.Count);
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 6)), ReadIds(queue));
         Assert.False(queue.TryRead(out _));
@@ -81,7 +78,7 @@ public sealed class EventQueueTests
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 6)), ReadIds(queue));
 
         // Then the waiting request is queued
-        Assert.Equal(EnqueueResult.Accepted, await waiting.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Accepted, await waiting.WaitAsync(Patience.Default));
         Assert.Equal(5, queue.Count);
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("late", 5)), ReadIds(queue));
     }
@@ -99,14 +96,14 @@ public sealed class EventQueueTests
         var refused = queue.EnqueueAsync(TrackedEvents.Request("one-too-many", 1), CancellationToken.None).AsTask();
 
         // Then it is refused without waiting (no time has passed), and the waiters are still waiting
-        Assert.Equal(EnqueueResult.Full, await refused.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Full, await refused.WaitAsync(Patience.Default));
         Assert.False(first.IsCompleted);
         Assert.False(second.IsCompleted);
 
         // And once a waiter has been admitted, there is room to wait again
         ReadIds(queue);
-        Assert.Equal(EnqueueResult.Accepted, await first.WaitAsync(Patience));
-        Assert.Equal(EnqueueResult.Accepted, await second.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Accepted, await first.WaitAsync(Patience.Default));
+        Assert.Equal(EnqueueResult.Accepted, await second.WaitAsync(Patience.Default));
         var later = queue.EnqueueAsync(TrackedEvents.Request("later", 3), CancellationToken.None).AsTask();
         Assert.False(later.IsCompleted, "8 of 10 queued: a request of 3 waits");
     }
@@ -123,10 +120,10 @@ public sealed class EventQueueTests
         var behind = queue.EnqueueAsync(TrackedEvents.Request("behind", 1), CancellationToken.None).AsTask();
 
         // Then the first waits (a request of any allowed size can), the second is refused at once
-        Assert.Equal(EnqueueResult.Full, await behind.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Full, await behind.WaitAsync(Patience.Default));
         Assert.False(large.IsCompleted);
         ReadIds(queue);
-        Assert.Equal(EnqueueResult.Accepted, await large.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Accepted, await large.WaitAsync(Patience.Default));
     }
 
     [Fact]
@@ -146,8 +143,8 @@ public sealed class EventQueueTests
 
         // And once a consumer frees room, both go in, the large one first
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 8)), ReadIds(queue));
-        Assert.Equal(EnqueueResult.Accepted, await large.WaitAsync(Patience));
-        Assert.Equal(EnqueueResult.Accepted, await small.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Accepted, await large.WaitAsync(Patience.Default));
+        Assert.Equal(EnqueueResult.Accepted, await small.WaitAsync(Patience.Default));
         Assert.Equal(6, queue.Count);
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("large", 5)), ReadIds(queue));
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("small", 1)), ReadIds(queue));
@@ -169,8 +166,8 @@ public sealed class EventQueueTests
         _time.Advance(EnqueueTimeout - TimeSpan.FromMilliseconds(100));
 
         // Then the large one is refused and the small one behind it goes in
-        Assert.Equal(EnqueueResult.Full, await large.WaitAsync(Patience));
-        Assert.Equal(EnqueueResult.Accepted, await small.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Full, await large.WaitAsync(Patience.Default));
+        Assert.Equal(EnqueueResult.Accepted, await small.WaitAsync(Patience.Default));
         Assert.Equal(10, queue.Count);
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 8)), ReadIds(queue));
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("small", 2)), ReadIds(queue));
@@ -206,7 +203,7 @@ public sealed class EventQueueTests
         queue.CompleteWriter();
 
         // Then the waiting request is answered Closed without waiting for its timeout, and none of it is queued
-        Assert.Equal(EnqueueResult.Closed, await waiting.WaitAsync(Patience));
+        Assert.Equal(EnqueueResult.Closed, await waiting.WaitAsync(Patience.Default));
         Assert.Equal(6, queue.Count);
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("held", 6)), ReadIds(queue));
         Assert.False(queue.TryRead(out _));
@@ -224,13 +221,13 @@ public sealed class EventQueueTests
         queue.CompleteWriter();
 
         // Then consumers are told there is more to read until they have taken both, and then that the queue is done
-        Assert.True(await queue.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(Patience));
+        Assert.True(await queue.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(Patience.Default));
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("a", 2)), ReadIds(queue));
-        Assert.True(await queue.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(Patience));
+        Assert.True(await queue.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(Patience.Default));
         Assert.False(queue.Completion.IsCompleted);
         Assert.Equal(TrackedEvents.Ids(TrackedEvents.Request("b", 3)), ReadIds(queue));
-        Assert.False(await queue.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(Patience));
-        await queue.Completion.WaitAsync(Patience);
+        Assert.False(await queue.WaitToReadAsync(CancellationToken.None).AsTask().WaitAsync(Patience.Default));
+        await queue.Completion.WaitAsync(Patience.Default);
         Assert.Equal(0, queue.Count);
     }
 
@@ -322,8 +319,8 @@ public sealed class EventQueueTests
             queue.CompleteWriter();
         }
 
-        await clock.WaitAsync(Patience);
-        List<string> read = [.. (await Task.WhenAll(consumers).WaitAsync(Patience)).SelectMany(ids => ids)];
+        await clock.WaitAsync(Patience.Default);
+        List<string> read = [.. (await Task.WhenAll(consumers).WaitAsync(Patience.Default)).SelectMany(ids => ids)];
 
         // Then the queue never held more than its capacity, and exactly the accepted events were read, each once
         Assert.Equal(0, overCapacity);
@@ -346,7 +343,7 @@ public sealed class EventQueueTests
 
     /// <summary>Enqueues a request expected to be answered without waiting; a regression fails instead of hanging the run.</summary>
     private static Task<EnqueueResult> EnqueueAsync(EventQueue queue, string name, int count) =>
-        queue.EnqueueAsync(TrackedEvents.Request(name, count), CancellationToken.None).AsTask().WaitAsync(Patience);
+        queue.EnqueueAsync(TrackedEvents.Request(name, count), CancellationToken.None).AsTask().WaitAsync(Patience.Default);
 
     private static async Task EnqueueAcceptedAsync(EventQueue queue, string name, int count) =>
         Assert.Equal(EnqueueResult.Accepted, await EnqueueAsync(queue, name, count));

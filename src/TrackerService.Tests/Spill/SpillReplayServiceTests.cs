@@ -18,8 +18,6 @@ namespace TrackerService.Tests.Spill;
 /// <summary>Replay at start, from a real spill folder into a sink behind the real resilience pipeline.</summary>
 public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
     private readonly DirectoryInfo _temp = Directory.CreateTempSubdirectory("spill-replay-tests-");
     private readonly FakeTimeProvider _time = new(TrackedEvents.ReceivedAt);
     private readonly FakeLifetime _lifetime = new();
@@ -71,12 +69,12 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
         // Given two segments spilled one after the other, each more than one batch long
         await SpillAsync(TrackedEvents.Many(5, "first"));
         await SpillAsync(TrackedEvents.Many(3, "second"));
-        var sink = new RecordingSink();
+        var sink = new FakeSink();
         var service = CreateService(sink, batchSize: 2);
 
         // When the service starts and its replay completes
         await service.StartAsync(CancellationToken.None);
-        await service.Completion.WaitAsync(Timeout);
+        await service.Completion.WaitAsync(Patience.Default);
 
         // Then every event reached the sink in spill order, and both segments are gone, none moved aside
         Assert.Equal(["first-0", "first-1", "first-2", "first-3", "first-4", "second-0", "second-1", "second-2"], sink.Received);
@@ -90,14 +88,13 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
     {
         // Given an event the sink already stored that was also spilled (a replay cut short and done again)
         var already = TrackedEvents.Track("already");
-        var sink = new RecordingSink();
-        sink.Seed(already);
+        var sink = new FakeSink().Seed(already);
         await SpillAsync([already, TrackedEvents.Track("new")]);
         var service = CreateService(sink, batchSize: 10);
 
         // When the spill is replayed
         await service.StartAsync(CancellationToken.None);
-        await service.Completion.WaitAsync(Timeout);
+        await service.Completion.WaitAsync(Patience.Default);
 
         // Then both were sent, the sink holds each once (one newly stored), and the segment is still deleted
         Assert.Equal(["already", "new"], sink.Received);
@@ -115,12 +112,12 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
         var path = Assert.Single(Store.ListSegments());
         var torn = TrackedEvents.Lines(TrackedEvents.Track("torn"));
         await File.AppendAllTextAsync(path, System.Text.Encoding.UTF8.GetString(torn[..(torn.Length / 2)]));
-        var sink = new RecordingSink();
+        var sink = new FakeSink();
         var service = CreateService(sink);
 
         // When the spill is replayed
         await service.StartAsync(CancellationToken.None);
-        await service.Completion.WaitAsync(Timeout);
+        await service.Completion.WaitAsync(Patience.Default);
 
         // Then its complete events are stored and the segment is deleted, not moved aside
         Assert.Equal(["t-0", "t-1", "t-2"], sink.Received);
@@ -137,12 +134,12 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
         await File.AppendAllTextAsync(path, "#garbage#\n");
         await File.AppendAllBytesAsync(path, TrackedEvents.Lines(TrackedEvents.Track("after")));
         var content = await File.ReadAllBytesAsync(path);
-        var sink = new RecordingSink();
+        var sink = new FakeSink();
         var service = CreateService(sink);
 
         // When the spill is replayed
         await service.StartAsync(CancellationToken.None);
-        await service.Completion.WaitAsync(Timeout);
+        await service.Completion.WaitAsync(Patience.Default);
 
         // Then the readable events are stored and the file is kept, whole, in corrupt/ rather than deleted
         Assert.Equal(["good-0", "good-1", "after"], sink.Received);
@@ -160,25 +157,25 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
         await SpillAsync(TrackedEvents.Many(2, "kept2"));
         var segments = Store.ListSegments();
         var contents = await Task.WhenAll(segments.Select(s => File.ReadAllBytesAsync(s)));
-        var broken = new RecordingSink { Failure = new InvalidOperationException("The store is broken.") };
+        var broken = new FakeSink().Failing(() => new InvalidOperationException("The store is broken."));
         var service = CreateService(broken);
 
         // When the spill is replayed
         await service.StartAsync(CancellationToken.None);
-        await service.Completion.WaitAsync(Timeout);
+        await service.Completion.WaitAsync(Patience.Default);
 
         // Then the replay ends without faulting, the write was tried once, and both segments are kept as they were
         Assert.True(service.Completion.IsCompletedSuccessfully);
-        Assert.Equal(1, broken.Attempts);
+        Assert.Equal(1, broken.Writes);
         Assert.Equal(segments, Store.ListSegments());
         Assert.Equal(contents, await Task.WhenAll(segments.Select(s => File.ReadAllBytesAsync(s))));
         Assert.False(Directory.Exists(CorruptFolder));
 
         // And the next start replays them
-        var healthy = new RecordingSink();
+        var healthy = new FakeSink();
         var next = CreateService(healthy);
         await next.StartAsync(CancellationToken.None);
-        await next.Completion.WaitAsync(Timeout);
+        await next.Completion.WaitAsync(Patience.Default);
         Assert.Equal(["kept1-0", "kept1-1", "kept2-0", "kept2-1"], healthy.Received);
         Assert.Empty(Store.ListSegments());
     }
@@ -189,16 +186,16 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
         // Given a replay whose first write the sink holds
         await SpillAsync(TrackedEvents.Many(3, "s"));
         var path = Assert.Single(Store.ListSegments());
-        var sink = new GatedSink();
+        var sink = new FakeSink().HoldingWrites();
         var service = CreateService(sink);
         await service.StartAsync(CancellationToken.None);
-        await sink.FirstWrite.WaitAsync(Timeout);
+        await sink.FirstWrite.WaitAsync(Patience.Default);
 
         // When the application begins to stop
         _lifetime.StopApplication();
 
         // Then the replay ends, nothing is stored, and the segment stays for the next start
-        await service.Completion.WaitAsync(Timeout);
+        await service.Completion.WaitAsync(Patience.Default);
         Assert.Empty(sink.Stored);
         Assert.Equal([path], Store.ListSegments());
     }
@@ -207,7 +204,7 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
     public async Task CompletesAtOnceWhenThereIsNoSpill()
     {
         // Given no spill folder at all
-        var sink = new RecordingSink();
+        var sink = new FakeSink();
         var service = CreateService(sink);
 
         // When the service starts
@@ -215,7 +212,7 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
 
         // Then its replay is already complete, nothing was written, and no folder was created
         Assert.True(service.Completion.IsCompletedSuccessfully);
-        Assert.Equal(0, sink.Attempts);
+        Assert.Equal(0, sink.Writes);
         Assert.False(Directory.Exists(Store.Folder));
     }
 
@@ -239,83 +236,6 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
             NullLogger<SpillReplayService>.Instance);
         _services.Add(service);
         return service;
-    }
-
-    /// <summary>A store keyed on messageId, as the real ones are, that remembers every event it was sent.</summary>
-    private sealed class RecordingSink : IEventSink
-    {
-        public string Name => "test";
-
-        private readonly Lock _lock = new();
-        private readonly List<string> _received = [];
-        private readonly Dictionary<string, TrackedEvent> _stored = [];
-        private int _attempts;
-        private int _newlyStored;
-
-        /// <summary>When set, every write fails with it.</summary>
-        public Exception? Failure { get; init; }
-
-        /// <summary>The messageIds of every event sent, in the order they arrived.</summary>
-        public IReadOnlyList<string> Received
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return [.. _received];
-                }
-            }
-        }
-
-        public IReadOnlyDictionary<string, TrackedEvent> Stored
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return new Dictionary<string, TrackedEvent>(_stored);
-                }
-            }
-        }
-
-        public int Attempts => Volatile.Read(ref _attempts);
-
-        /// <summary>The sum of what the writes returned.</summary>
-        public int NewlyStored => Volatile.Read(ref _newlyStored);
-
-        public void Seed(TrackedEvent e)
-        {
-            lock (_lock)
-            {
-                _stored.Add(e.MessageId, e);
-            }
-        }
-
-        public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public bool IsTransient(Exception exception) => false;
-
-        public Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _attempts);
-            if (Failure is not null)
-            {
-                return Task.FromException<int>(Failure);
-            }
-
-            var stored = 0;
-            lock (_lock)
-            {
-                foreach (var e in batch)
-                {
-                    _received.Add(e.MessageId);
-                    stored += _stored.TryAdd(e.MessageId, e) ? 1 : 0;
-                }
-            }
-
-            Interlocked.Add(ref _newlyStored, stored);
-            return Task.FromResult(stored);
-        }
     }
 
     private sealed class FakeLifetime : IHostApplicationLifetime, IDisposable

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using TrackerService.Events;
 using TrackerService.Lifecycle;
 using TrackerService.Pipeline;
 using TrackerService.Sinks;
@@ -25,8 +24,6 @@ namespace TrackerService.Tests.Telemetry;
 [Collection(RunsAlone.Name)]
 public sealed class TrackerTelemetryTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
-
     private readonly ConcurrentQueue<Activity> _spans = new();
     private readonly List<MetricSnapshot> _metrics = [];
 
@@ -46,7 +43,7 @@ public sealed class TrackerTelemetryTests
         await app.WaitForStoredAsync(6);
 
         // Then the batch spans carry all 6 events, say where and how they went, and link to the 3 request spans
-        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Batches().Sum(Size) == 6), Patience), "batch spans for 6 events");
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Batches().Sum(Size) == 6), Patience.Default), "batch spans for 6 events");
         var requests = _spans.Where(s => s.Kind == ActivityKind.Server && s.DisplayName == "POST /events").ToArray();
         Assert.Equal(3, requests.Length);
         Assert.All(Batches(), batch =>
@@ -67,7 +64,9 @@ public sealed class TrackerTelemetryTests
     public async Task ABatchThatWasRetriedCountsEveryAttempt()
     {
         // Given a store that fails twice with a transient error before it takes a write
-        var sink = new FlakySink(failures: 2);
+        var sink = new FakeSink { Name = "flaky" }
+            .Failing(() => new TimeoutException("The store is busy."), writes: 2)
+            .TransientWhen(ex => ex is TimeoutException);
         using var app = CreateApplication(
             new() { ["Tracker:Sink:RetryBaseDelay"] = "00:00:00.001", ["Tracker:Sink:RetryMaxDelay"] = "00:00:00.010" },
             services => services.AddSingleton<IEventSink>(sink));
@@ -77,19 +76,19 @@ public sealed class TrackerTelemetryTests
         (await client.PostAsync("/events", Bodies.Json(Bodies.Track("retried")))).EnsureSuccessStatusCode();
 
         // Then its batch span says 3 attempts and stored
-        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Batches().Any()), Patience), "a batch span");
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Batches().Any()), Patience.Default), "a batch span");
         var batch = Assert.Single(Batches());
         Assert.Equal(3, batch.GetTagItem(TrackerTelemetry.TagBatchAttempts));
         Assert.Equal(TrackerTelemetry.OutcomeStored, batch.GetTagItem(TrackerTelemetry.TagBatchOutcome));
         Assert.Equal("flaky", batch.GetTagItem(TrackerTelemetry.TagSink));
-        Assert.Equal(["retried"], sink.Stored);
+        Assert.Equal(["retried"], sink.Received);
     }
 
     [Fact]
     public async Task AShutdownIsOneSpanWithItsPhasesAndCountsAndItsFinalBatchesInside()
     {
         // Given one consumer writing batches of 2, held by the store on its first batch, with 6 events accepted
-        var sink = new GatedSink();
+        var sink = new FakeSink().HoldingWrites();
         using var app = CreateApplication(
             new() { ["Tracker:Delivery:Consumers"] = "1", ["Tracker:Delivery:BatchSize"] = "2" },
             services => services.AddSingleton<IEventSink>(sink));
@@ -99,14 +98,14 @@ public sealed class TrackerTelemetryTests
             (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(2, $"request-{i}")))).EnsureSuccessStatusCode();
         }
 
-        await sink.FirstWrite.WaitAsync(Patience);
+        await sink.FirstWrite.WaitAsync(Patience.Default);
 
         // When the service is stopped and the store lets go once the drain has begun
         var stopping = StopAsync(app);
         var delivery = app.Services.GetRequiredService<DeliveryService>();
-        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(delivery.IsDraining), Patience), "the drain began");
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(delivery.IsDraining), Patience.Default), "the drain began");
         sink.Open();
-        await stopping.WaitAsync(Patience);
+        await stopping.WaitAsync(Patience.Default);
 
         // Then one tracker.shutdown span has every phase and the counts
         var shutdown = Assert.Single(_spans, s => s.OperationName == TrackerTelemetry.SpanShutdown);
@@ -140,7 +139,7 @@ public sealed class TrackerTelemetryTests
         await app.WaitForStoredAsync(5);
 
         // Then the exported counters say the same (stored once the write has been counted)
-        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Sum(app, "tracker.events.stored") == 5), Patience), "5 stored");
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Sum(app, "tracker.events.stored") == 5), Patience.Default), "5 stored");
         Assert.Equal(5, Sum(app, "tracker.events.accepted"));
         Assert.Equal(2, Sum(app, "tracker.events.rejected", ("reason", TrackerTelemetry.ReasonInvalid)));
         Assert.Equal(0, Sum(app, "tracker.events.spilled"));
@@ -150,18 +149,18 @@ public sealed class TrackerTelemetryTests
     public async Task MetricsCountTheEventsSpilledAtTheDeadline()
     {
         // Given a store that never answers, a 1 s shutdown budget and 4 events accepted
-        var sink = new GatedSink();
+        var sink = new FakeSink().HoldingWrites();
         using var app = CreateApplication(new() { ["Tracker:Shutdown:Timeout"] = "00:00:01" }, services => services.AddSingleton<IEventSink>(sink));
         using var client = app.CreateClient();
         (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(4, "held")))).EnsureSuccessStatusCode();
-        await sink.FirstWrite.WaitAsync(Patience);
+        await sink.FirstWrite.WaitAsync(Patience.Default);
         var meters = app.Services.GetRequiredService<MeterProvider>();
 
         // When the service is stopped
-        await StopAsync(app).WaitAsync(Patience);
+        await StopAsync(app).WaitAsync(Patience.Default);
 
         // Then the metrics say 4 accepted, 4 spilled, none stored, and so does the shutdown span
-        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Sum(meters, "tracker.events.spilled") == 4), Patience), "4 spilled");
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Sum(meters, "tracker.events.spilled") == 4), Patience.Default), "4 spilled");
         Assert.Equal(4, Sum(meters, "tracker.events.accepted"));
         Assert.Equal(0, Sum(meters, "tracker.events.stored"));
         var shutdown = Assert.Single(_spans, s => s.OperationName == TrackerTelemetry.SpanShutdown);
@@ -193,7 +192,7 @@ public sealed class TrackerTelemetryTests
         {
             text = await admin.GetStringAsync("/metrics");
             return Sample(text, "tracker_events_stored_total") == 7;
-        }, Patience), $"tracker_events_stored_total 7 in:\n{text}");
+        }, Patience.Default), $"tracker_events_stored_total 7 in:\n{text}");
 
         // Then the tracker's counters have exactly the values sent, next to the runtime's and ASP.NET Core's metrics
         Assert.Equal(7, Sample(text, "tracker_events_accepted_total"));
@@ -294,35 +293,6 @@ public sealed class TrackerTelemetryTests
         public IEnumerator<Activity> GetEnumerator() => spans.GetEnumerator();
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
-
-    /// <summary>A store that fails with a transient error the first <c>failures</c> times it is written to.</summary>
-    private sealed class FlakySink(int failures) : IEventSink
-    {
-        private int _failuresLeft = failures;
-
-        public string Name => "flaky";
-
-        public ConcurrentBag<string> Stored { get; } = [];
-
-        public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public bool IsTransient(Exception exception) => exception is TimeoutException;
-
-        public Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
-        {
-            if (Interlocked.Decrement(ref _failuresLeft) >= 0)
-            {
-                throw new TimeoutException("The store is busy.");
-            }
-
-            foreach (var e in batch)
-            {
-                Stored.Add(e.MessageId);
-            }
-
-            return Task.FromResult(batch.Count);
-        }
     }
 }
 
