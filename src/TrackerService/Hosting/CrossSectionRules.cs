@@ -30,7 +30,7 @@ internal static class CrossSectionRules
             // Below 1 the queue's own range check has said it already.
             if (options.Capacity >= 1 && options.Capacity < largest)
             {
-                check.Fail(nameof(options.Capacity), options.Capacity.Invariant(),
+                check.Fail(nameof(options.Capacity), options.Capacity,
                     $"must be at least {ApiOptions.Section}:{nameof(ApiOptions.MaxBatchEvents)} ({largest})");
             }
 

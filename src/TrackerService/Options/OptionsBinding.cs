@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Options;
 
@@ -62,7 +61,4 @@ internal static class OptionsBinding
         : type == typeof(int) || type == typeof(long) ? "must be a whole number"
         : type == typeof(double) ? "must be a number"
         : $"must be a {type.Name.ToLowerInvariant()}";
-
-    /// <summary>For messages: a number as the configuration would spell it.</summary>
-    public static string Invariant(this IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
 }

@@ -17,7 +17,7 @@ internal sealed class OptionsCheck(string section)
     {
         if (value < min || value > max)
         {
-            Fail(key, value.ToString(CultureInfo.InvariantCulture), $"must be between {min} and {max}");
+            Fail(key, value, $"must be between {min} and {max}");
         }
 
         return this;
@@ -32,6 +32,9 @@ internal sealed class OptionsCheck(string section)
 
         return this;
     }
+
+    /// <summary>A number, as the configuration spells it (invariant culture).</summary>
+    public OptionsCheck Fail(string key, IFormattable value, string rule) => Fail(key, value.ToString(null, CultureInfo.InvariantCulture), rule);
 
     public OptionsCheck Fail(string key, string? value, string rule)
     {

@@ -17,7 +17,7 @@ internal sealed class SinkOptionsValidator : IValidateOptions<SinkOptions>
             .Range(nameof(options.CircuitBreakDuration), options.CircuitBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromHours(1));
         if (options.CircuitFailureRatio is <= 0 or > 1)
         {
-            check.Fail(nameof(options.CircuitFailureRatio), options.CircuitFailureRatio.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be above 0 and at most 1");
+            check.Fail(nameof(options.CircuitFailureRatio), options.CircuitFailureRatio, "must be above 0 and at most 1");
         }
         if (!Enum.IsDefined(options.Kind))
         {

@@ -15,7 +15,7 @@ internal sealed class SpillOptionsValidator : IValidateOptions<SpillOptions>
 
         if (options.MaxBytes < 1024 * 1024)
         {
-            check.Fail(nameof(options.MaxBytes), options.MaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be at least 1048576 (1 MiB)");
+            check.Fail(nameof(options.MaxBytes), options.MaxBytes, "must be at least 1048576 (1 MiB)");
         }
 
         check.Range(nameof(options.ReplayBatchSize), options.ReplayBatchSize, 1, 100_000);
