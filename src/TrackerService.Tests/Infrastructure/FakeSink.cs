@@ -21,6 +21,7 @@ internal sealed class FakeSink : IEventSink
     private readonly TaskCompletionSource _firstWrite = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _received = [];
     private readonly Dictionary<string, TrackedEvent> _stored = [];
+    private readonly List<RejectedEvent> _rejected = [];
     private int _heldWrites;
     private bool _ignoreCancellation;
     private int _failingFrom = 1;
@@ -125,6 +126,18 @@ internal sealed class FakeSink : IEventSink
         return this;
     }
 
+    /// <summary>What went to the dead-letter table, once per messageId (as the real stores keep it), in order.</summary>
+    public IReadOnlyList<RejectedEvent> Rejected
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _rejected];
+            }
+        }
+    }
+
     /// <summary>Lets the held writes, and every later one, go on.</summary>
     public void Open() => _gate.TrySetResult();
 
@@ -167,5 +180,23 @@ internal sealed class FakeSink : IEventSink
         Interlocked.Add(ref _newlyStored, stored);
         Interlocked.Increment(ref _batches);
         return stored;
+    }
+
+    public Task<int> RejectAsync(IReadOnlyList<RejectedEvent> rejected, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var added = 0;
+            foreach (var r in rejected)
+            {
+                if (r.MessageId is null || !_rejected.Exists(x => x.MessageId == r.MessageId))
+                {
+                    _rejected.Add(r);
+                    added++;
+                }
+            }
+
+            return Task.FromResult(added);
+        }
     }
 }

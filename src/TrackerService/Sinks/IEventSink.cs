@@ -15,6 +15,13 @@ internal interface IEventSink
     /// <returns>The number of events newly stored.</returns>
     Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Keeps events that will never be stored as events in the dead-letter table (<see cref="DeadLetter.Table"/>), in one
+    /// transaction; one whose messageId was already rejected is skipped.
+    /// </summary>
+    /// <returns>The number newly kept.</returns>
+    Task<int> RejectAsync(IReadOnlyList<RejectedEvent> rejected, CancellationToken cancellationToken);
+
     /// <summary>Whether a failed write may succeed if tried again (a busy or unreachable store), as opposed to a broken one.</summary>
     bool IsTransient(Exception exception);
 }

@@ -16,7 +16,7 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
     // (concurrent CREATE TABLE IF NOT EXISTS can still fail on the catalog's unique indexes).
     private const long SchemaLock = 0x7472_6163_6b65_72;
 
-    internal const string Schema = """
+    internal static readonly string Schema = """
         CREATE TABLE IF NOT EXISTS events (
             message_id   text        NOT NULL UNIQUE,
             type         text        NOT NULL,
@@ -31,7 +31,7 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
             context      jsonb
         );
         CREATE INDEX IF NOT EXISTS events_received_at_idx ON events (received_at);
-        """;
+        """ + "\n" + DeadLetter.Schema("text", "timestamptz");
 
     internal const string Columns = "message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context";
 
@@ -63,6 +63,23 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
             // path that skips them.
             return await CopyThroughStagingAsync(connection, batch, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    public async Task<int> RejectAsync(IReadOnlyList<RejectedEvent> rejected, CancellationToken cancellationToken)
+    {
+        // Rare: one statement over arrays, unnested, rather than a COPY (which would fail whole on a repeat).
+        await using var command = dataSource.CreateCommand($"""
+            INSERT INTO {DeadLetter.Table} ({DeadLetter.Columns})
+            SELECT m, r, f, s, raw, rec, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) AS t(m, r, f, s, raw, rec)
+            ON CONFLICT (message_id) DO NOTHING
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. rejected.Select(r => r.MessageId)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rejected.Select(r => r.Reason)] });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. rejected.Select(r => r.Field)] });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. rejected.Select(r => r.Source)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rejected.Select(r => DeadLetter.Storable(r.Raw))] });
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. rejected.Select(r => r.ReceivedAt.UtcDateTime)] });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> CopyThroughStagingAsync(NpgsqlConnection connection, IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)

@@ -73,4 +73,22 @@ internal sealed class SinkWriter
             span?.SetTag(TrackerTelemetry.TagBatchAttempts, attempts.Value);
         }
     }
+
+    /// <summary>
+    /// Keeps events that will never be stored as events in the store's dead-letter table, through the same
+    /// resilience pipeline (a store that is down is retried, then the caller keeps them for later).
+    /// </summary>
+    /// <returns>The number newly kept (the rest were rejected before).</returns>
+    public async Task<int> RejectAsync(IReadOnlyList<RejectedEvent> rejected, CancellationToken cancellationToken)
+    {
+        if (rejected.Count == 0)
+        {
+            return 0;
+        }
+
+        return await _pipeline.ExecuteAsync(
+            static (state, token) => new ValueTask<int>(state.sink.RejectAsync(state.rejected, token).WaitAsync(token)),
+            (sink: _sink, rejected),
+            cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using SQLitePCL;
@@ -75,20 +74,39 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         // WAL lets readers (reports, tests) run beside the writer; NORMAL sync is durable across
         // process crashes in WAL mode and spares an fsync per transaction.
         await ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(Schema, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(Schema + SqliteDeadLetter.Schema, cancellationToken).ConfigureAwait(false);
         var location = Path.GetFullPath(builder.DataSource);
         LogReady(_logger, location);
     }
 
-    public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
+    public Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken) =>
+        OnWriterAsync(connection => Write(connection, batch, cancellationToken), cancellationToken);
+
+    public Task<int> RejectAsync(IReadOnlyList<RejectedEvent> rejected, CancellationToken cancellationToken) =>
+        OnWriterAsync(connection => SqliteDeadLetter.Write(connection, rejected, DateTimeOffset.UtcNow, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as the one writer. SQLite's calls are synchronous and its busy wait (a locked
+    /// database) does not observe the token: the work runs on its own thread and the caller stops waiting when the
+    /// token fires. An abandoned write may still commit later; the unique messageId makes the spilled copy harmless.
+    /// </summary>
+    private async Task<T> OnWriterAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
     {
         var connection = _connection ?? throw new InvalidOperationException("The SQLite sink is not initialized.");
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
-
-        // SQLite's calls are synchronous and its busy wait (a locked database) does not observe the token:
-        // the write runs on its own thread and the caller stops waiting when the token fires. An abandoned
-        // write may still commit later; the unique messageId makes the spilled copy harmless.
-        var write = Task.Run(() => Write(connection, batch, cancellationToken), CancellationToken.None);
+        var write = Task.Run(
+            () =>
+            {
+                try
+                {
+                    return work(connection);
+                }
+                finally
+                {
+                    _writer.Release();
+                }
+            },
+            CancellationToken.None);
         return await write.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -101,54 +119,47 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     /// </remarks>
     private int Write(SqliteConnection connection, IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
     {
+        // IMMEDIATE takes the write lock up front, so a busy database fails here, not half-way through.
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var db = connection.Handle!;
+        var insert = _insert ??= SqliteStatement.Prepare(db, Insert);
+        Span<byte> time = stackalloc byte[40];
+        var stored = 0;
         try
         {
-            // IMMEDIATE takes the write lock up front, so a busy database fails here, not half-way through.
-            using var transaction = connection.BeginTransaction(deferred: false);
-            var db = connection.Handle!;
-            var insert = _insert ??= SqliteStatement.Prepare(db, Insert);
-            Span<byte> time = stackalloc byte[40];
-            var stored = 0;
-            try
+            foreach (var e in batch)
             {
-                foreach (var e in batch)
+                cancellationToken.ThrowIfCancellationRequested();
+                SqliteStatement.BindText(insert, 1, e.MessageId);
+                SqliteStatement.BindText(insert, 2, e.Type.ToWireName());
+                SqliteStatement.BindText(insert, 3, e.Event);
+                SqliteStatement.BindText(insert, 4, e.UserId);
+                SqliteStatement.BindText(insert, 5, e.AnonymousId);
+                SqliteStatement.BindTime(insert, 6, e.Timestamp, time);
+                SqliteStatement.BindTime(insert, 7, e.SentAt, time);
+                SqliteStatement.BindTime(insert, 8, e.ReceivedAt, time);
+                SqliteStatement.BindText(insert, 9, e.Properties);
+                SqliteStatement.BindText(insert, 10, e.Traits);
+                SqliteStatement.BindText(insert, 11, e.Context);
+                var rc = raw.sqlite3_step(insert);
+                if (rc != raw.SQLITE_DONE)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    SqliteStatement.BindText(insert, 1, e.MessageId);
-                    SqliteStatement.BindText(insert, 2, e.Type.ToWireName());
-                    SqliteStatement.BindText(insert, 3, e.Event);
-                    SqliteStatement.BindText(insert, 4, e.UserId);
-                    SqliteStatement.BindText(insert, 5, e.AnonymousId);
-                    SqliteStatement.BindTime(insert, 6, e.Timestamp, time);
-                    SqliteStatement.BindTime(insert, 7, e.SentAt, time);
-                    SqliteStatement.BindTime(insert, 8, e.ReceivedAt, time);
-                    SqliteStatement.BindText(insert, 9, e.Properties);
-                    SqliteStatement.BindText(insert, 10, e.Traits);
-                    SqliteStatement.BindText(insert, 11, e.Context);
-                    var rc = raw.sqlite3_step(insert);
-                    if (rc != raw.SQLITE_DONE)
-                    {
-                        SqliteException.ThrowExceptionForRC(rc, db);
-                    }
-
-                    stored += raw.sqlite3_changes(db);
-                    raw.sqlite3_reset(insert);
+                    SqliteException.ThrowExceptionForRC(rc, db);
                 }
-            }
-            finally
-            {
-                // A failed step leaves the statement to be reset before the transaction can roll back cleanly.
-                raw.sqlite3_reset(insert);
-                raw.sqlite3_clear_bindings(insert);
-            }
 
-            transaction.Commit();
-            return stored;
+                stored += raw.sqlite3_changes(db);
+                raw.sqlite3_reset(insert);
+            }
         }
         finally
         {
-            _writer.Release();
+            // A failed step leaves the statement to be reset before the transaction can roll back cleanly.
+            raw.sqlite3_reset(insert);
+            raw.sqlite3_clear_bindings(insert);
         }
+
+        transaction.Commit();
+        return stored;
     }
 
     public string Name => "sqlite";
@@ -172,10 +183,6 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    /// <summary>Times are stored as UTC ISO-8601 text, which sorts and compares correctly as text.</summary>
-    internal static object FormatTime(DateTimeOffset? time) =>
-        time is { } t ? t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value;
 
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
     {

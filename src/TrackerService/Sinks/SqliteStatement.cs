@@ -26,7 +26,7 @@ internal static class SqliteStatement
     public static void BindText(sqlite3_stmt statement, int index, JsonText? value) =>
         Check(statement, value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text(statement, index, value.Utf8));
 
-    /// <summary>Binds a time as UTC ISO-8601 text (as <see cref="SqliteEventSink.FormatTime"/> formats it), formatted into <paramref name="buffer"/>.</summary>
+    /// <summary>Binds a time as UTC ISO-8601 text (as <see cref="FormatTime"/> formats it), formatted into <paramref name="buffer"/>.</summary>
     public static void BindTime(sqlite3_stmt statement, int index, DateTimeOffset? value, Span<byte> buffer)
     {
         if (value is not { } t)
@@ -38,6 +38,10 @@ internal static class SqliteStatement
         t.UtcDateTime.TryFormat(buffer, out var written, "O", CultureInfo.InvariantCulture);
         Check(statement, raw.sqlite3_bind_text(statement, index, buffer[..written]));
     }
+
+    /// <summary>Times are stored as UTC ISO-8601 text, which sorts and compares correctly as text.</summary>
+    public static object FormatTime(DateTimeOffset? time) =>
+        time is { } t ? t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value;
 
     private static void Check(sqlite3_stmt statement, int rc)
     {
