@@ -18,6 +18,8 @@ public sealed class RequestBodyTests
     [InlineData("text/plain")]
     [InlineData("text/plain;charset=UTF-8")]
     [InlineData("text/plain; charset=utf8")]
+    [InlineData("application/json; charset=\"utf-8\"")]
+    [InlineData("text/plain;charset=\"UTF-8\"")]
     public async Task ReadsBodyOfSupportedContentType(string contentType)
     {
         // Given
@@ -38,6 +40,8 @@ public sealed class RequestBodyTests
     [InlineData("")]
     [InlineData("text/plain;charset=latin1")]
     [InlineData("application/json; charset=iso-8859-1")]
+    [InlineData("application/json; charset=\"iso-8859-1\"")]
+    [InlineData("application/json; charset=\"utf-8")]
     [InlineData("text/html")]
     [InlineData("multipart/form-data; boundary=x")]
     [InlineData("application/x-www-form-urlencoded")]

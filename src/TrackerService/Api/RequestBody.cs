@@ -168,7 +168,8 @@ internal sealed class RequestBody : IDisposable
 
         var json = media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
         var text = media.MediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
-        var charset = media.Charset;
+        // RFC 9110 allows the parameter quoted (charset="utf-8"); the parser keeps the quotes.
+        var charset = HeaderUtilities.RemoveQuotes(media.Charset);
         return (json || text) && (!charset.HasValue
             || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
             || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
