@@ -244,6 +244,33 @@ public sealed class EventFieldsTests
         Assert.Equal(["[0].properties"], result.InvalidKeys());
     }
 
+    [Theory]
+    [InlineData("properties", "{\"n\":1e999999}")]
+    [InlineData("traits", "{\"a\":[1,{\"b\":[-1E131072]}]}")]
+    [InlineData("context", "{\"n\":1e-16384}")]
+    [InlineData("properties", "{\"n\":0e-16384}")]
+    [InlineData("properties", "{\"n\":0e1073741823}")]
+    [InlineData("properties", "{\"n\":1.5e-16383}")]
+    public void RefusesANumberPostgresCannotStoreAtAnyDepth(string field, string objectJson)
+    {
+        var result = Read(EventJson.WithField(field, objectJson));
+
+        Assert.Equal([$"[0].{field}"], result.InvalidKeys());
+        Assert.Contains("numeric", Assert.Single(result.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"n\":1e131071,\"m\":-9.99e131071}")]
+    [InlineData("{\"n\":1e-16383,\"m\":0e999999}")]
+    [InlineData("{\"n\":123456.7e131066,\"m\":0.00001e-16378}")]
+    [InlineData("{\"n\":-0,\"m\":1.5,\"o\":12345678901234567890123456789}")]
+    public void TakesNumbersAtTheEdgesOfPostgresRange(string objectJson)
+    {
+        var parsed = Read(EventJson.WithField("properties", objectJson)).Valid();
+
+        Assert.NotNull(parsed.Properties);
+    }
+
     private static EventRead Read(string json) => EventRead.Of(json);
 
     private static EventRead Read(byte[] json) => EventRead.Of(json);

@@ -125,12 +125,23 @@ internal static class EventFields
                 var start = (int)reader.TokenStartIndex;
                 var depth = reader.CurrentDepth;
                 var storable = true;
+                var numbers = true;
                 while (reader.Read() && reader.CurrentDepth > depth)
                 {
                     if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
                     {
                         storable &= IsStorableString(ref reader, needValue: false, out _);
                     }
+                    else if (reader.TokenType == JsonTokenType.Number)
+                    {
+                        numbers &= StorableNumber.IsStorable(reader.ValueSpan);
+                    }
+                }
+
+                if (!numbers)
+                {
+                    errors.Add(new EventError(index, field, StorableNumber.Refused));
+                    return null;
                 }
 
                 if (!storable)
