@@ -110,10 +110,10 @@ internal sealed class RequestBody : IDisposable
                 length += read;
             }
         }
-        catch (InvalidDataException)
+        catch (InvalidDataException error)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            return new(RequestBodyStatus.BadEncoding, "The body is not valid gzip.");
+            return new(RequestBodyStatus.BadEncoding, error.Message == StrictGzipStream.EndRefused ? $"The body is not valid gzip: {error.Message}." : "The body is not valid gzip.");
         }
         catch (BadHttpRequestException error)
         {
