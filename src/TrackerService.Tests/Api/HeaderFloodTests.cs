@@ -41,6 +41,7 @@ public sealed class HeaderFloodTests : IDisposable
         {
             var head = Encoding.ASCII.GetBytes(
                 $"POST /events HTTP/1.1\r\nHost: {api.Authority}\r\nContent-Type: application/json\r\nContent-Length: 524288\r\n\r\n{{");
+            var opening = System.Diagnostics.Stopwatch.StartNew();
             for (var i = 0; i < Connections; i++)
             {
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -56,7 +57,11 @@ public sealed class HeaderFloodTests : IDisposable
             // Then it is taken while the flood is still held (a closed connection would read as ready)
             Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{response.StatusCode}. Output:\n{service.Output}");
             var open = flood.Count(s => !s.Poll(0, SelectMode.SelectRead));
-            Assert.True(open > Connections / 2, $"only {open} of {Connections} flood connections were still open");
+            if (opening.Elapsed < TimeSpan.FromSeconds(4))
+            {
+                // Past Kestrel's 5 s grace on the body's data rate, it rightly closes them (408); before, none may be gone.
+                Assert.True(open == Connections, $"only {open} of {Connections} flood connections were still open after {opening.Elapsed}");
+            }
         }
         finally
         {

@@ -8,8 +8,22 @@ using TrackerService.Tests.Infrastructure;
 namespace TrackerService.Tests.Hosting;
 
 /// <summary>Kestrel's connection limits: the service's defaults, overridden by any setting, and honoured by the real server.</summary>
-public sealed class KestrelLimitsTests
+public sealed class KestrelLimitsTests : IDisposable
 {
+    private readonly string _folder = Directory.CreateTempSubdirectory("tracker-keepalive-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless.
+        }
+    }
+
     [Fact]
     public async Task AppliesTheServicesDefaults()
     {
@@ -42,8 +56,7 @@ public sealed class KestrelLimitsTests
     public async Task TheRealServerClosesAnIdleConnectionAfterTheKeepAliveTimeoutFromTheEnvironment()
     {
         // Given the service with a 1 s keep-alive, set as an operator would, and a connection that made one request
-        var folder = Directory.CreateTempSubdirectory("tracker-keepalive-").FullName;
-        await using var service = await ServiceProcess.StartAsync(folder, new Dictionary<string, string>
+        await using var service = await ServiceProcess.StartAsync(_folder, new Dictionary<string, string>
         {
             ["Kestrel__Limits__KeepAliveTimeout"] = "00:00:01",
         });
