@@ -68,8 +68,8 @@ internal sealed class StrictGzipStream(Stream compressed) : Stream
     {
         if (disposing)
         {
+            // The request's own body stays open, as with the framework's gzip provider: the server owns it.
             _gzip?.Dispose();
-            compressed.Dispose();
         }
 
         base.Dispose(disposing);
