@@ -142,6 +142,47 @@ public sealed class EventFieldsTests
     }
 
     [Theory]
+    [InlineData("2026-01-31T12:00:00")]
+    [InlineData("2026-01-31T12:00")]
+    [InlineData("2026-01-31T12:00:00.000")]
+    public void ReadsATimeWithoutAnOffsetAsUtc(string time)
+    {
+        var parsed = Read(EventJson.WithField("timestamp", $"\"{time}\"")).Valid();
+
+        Assert.Equal(new DateTimeOffset(2026, 1, 31, 12, 0, 0, TimeSpan.Zero), parsed.Timestamp);
+        Assert.Equal(TimeSpan.Zero, parsed.Timestamp!.Value.Offset);
+    }
+
+    [Theory]
+    [InlineData("1970-01-01T00:00:00Z")]
+    [InlineData("1970-01-01T09:00:00+09:00")]
+    [InlineData("2999-12-31T23:59:59.9999999Z")]
+    [InlineData("2026-01-31T12:00:00\\u002B01:00")]
+    public void TakesTimesAtTheEdgesOfTheRange(string time)
+    {
+        var parsed = Read(EventJson.WithField("sentAt", $"\"{time}\"")).Valid();
+
+        Assert.NotNull(parsed.SentAt);
+    }
+
+    [Theory]
+    [InlineData("2026-01-31", "a date alone")]
+    [InlineData("\\u0032026-01-31", "a date alone")]
+    [InlineData("0001-01-01T00:00:00Z", "from 1970-01-01")]
+    [InlineData("9999-12-31T23:59:59Z", "from 1970-01-01")]
+    [InlineData("1969-12-31T23:59:59.999Z", "from 1970-01-01")]
+    [InlineData("1970-01-01T08:59:59+09:00", "from 1970-01-01")]
+    [InlineData("3000-01-01T00:00:00Z", "before 3000-01-01")]
+    [InlineData("3000-01-01T00:00:00", "before 3000-01-01")]
+    public void RefusesADateAloneAndTimesOutsideTheRange(string time, string why)
+    {
+        var result = Read(EventJson.WithField("timestamp", $"\"{time}\""));
+
+        Assert.Equal(["[0].timestamp"], result.InvalidKeys());
+        Assert.Contains(why, Assert.Single(result.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("timestamp", "\"yesterday\"")]
     [InlineData("timestamp", "\"2026-13-01T00:00:00Z\"")]
     [InlineData("timestamp", "\"31/01/2026 12:00\"")]
@@ -201,6 +242,33 @@ public sealed class EventFieldsTests
 
         // Then
         Assert.Equal(["[0].properties"], result.InvalidKeys());
+    }
+
+    [Theory]
+    [InlineData("properties", "{\"n\":1e999999}")]
+    [InlineData("traits", "{\"a\":[1,{\"b\":[-1E131072]}]}")]
+    [InlineData("context", "{\"n\":1e-16384}")]
+    [InlineData("properties", "{\"n\":0e-16384}")]
+    [InlineData("properties", "{\"n\":0e1073741823}")]
+    [InlineData("properties", "{\"n\":1.5e-16383}")]
+    public void RefusesANumberPostgresCannotStoreAtAnyDepth(string field, string objectJson)
+    {
+        var result = Read(EventJson.WithField(field, objectJson));
+
+        Assert.Equal([$"[0].{field}"], result.InvalidKeys());
+        Assert.Contains("numeric", Assert.Single(result.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"n\":1e131071,\"m\":-9.99e131071}")]
+    [InlineData("{\"n\":1e-16383,\"m\":0e999999}")]
+    [InlineData("{\"n\":123456.7e131066,\"m\":0.00001e-16378}")]
+    [InlineData("{\"n\":-0,\"m\":1.5,\"o\":12345678901234567890123456789}")]
+    public void TakesNumbersAtTheEdgesOfPostgresRange(string objectJson)
+    {
+        var parsed = Read(EventJson.WithField("properties", objectJson)).Valid();
+
+        Assert.NotNull(parsed.Properties);
     }
 
     private static EventRead Read(string json) => EventRead.Of(json);

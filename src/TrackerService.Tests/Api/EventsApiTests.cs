@@ -19,6 +19,22 @@ public sealed class EventsApiTests : IDisposable
     public void Dispose() => _app.Dispose();
 
     [Fact]
+    public async Task AcceptsAQuotedUtf8Charset()
+    {
+        // Given a Content-Type whose charset is a quoted string, as RFC 9110 allows
+        using var client = _app.CreateClient();
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"event":"e","userId":"u","messageId":"quoted-charset"}"""));
+        Assert.True(content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=\"utf-8\""));
+
+        // When
+        using var response = await client.PostAsync("/events", content);
+
+        // Then
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await _app.WaitForStoredAsync(1);
+    }
+
+    [Fact]
     public async Task CountsABodyCutShortByTheClientAsTheClientsFaultAndKeepsServing()
     {
         // Given the service on a real Kestrel listener, its measurements (this host's meters only) recorded

@@ -18,6 +18,8 @@ public sealed class RequestBodyTests
     [InlineData("text/plain")]
     [InlineData("text/plain;charset=UTF-8")]
     [InlineData("text/plain; charset=utf8")]
+    [InlineData("application/json; charset=\"utf-8\"")]
+    [InlineData("text/plain;charset=\"UTF-8\"")]
     public async Task ReadsBodyOfSupportedContentType(string contentType)
     {
         // Given
@@ -38,6 +40,8 @@ public sealed class RequestBodyTests
     [InlineData("")]
     [InlineData("text/plain;charset=latin1")]
     [InlineData("application/json; charset=iso-8859-1")]
+    [InlineData("application/json; charset=\"iso-8859-1\"")]
+    [InlineData("application/json; charset=\"utf-8")]
     [InlineData("text/html")]
     [InlineData("multipart/form-data; boundary=x")]
     [InlineData("application/x-www-form-urlencoded")]
@@ -174,6 +178,43 @@ public sealed class RequestBodyTests
     }
 
     [Fact]
+    public async Task ReservesNoMoreThanTheFirstBufferForABodyThatDeclaresMuchButSendsOneByte()
+    {
+        // Given a request declaring the largest body allowed whose client sends one byte (a header flood)
+        const int limit = 512 * 1024;
+        var request = Request([], contentLength: limit);
+        var body = new RecordingStream([(byte)'{']);
+        request.Body = body;
+
+        // When
+        using var read = await RequestBody.ReadAsync(request, limit, CancellationToken.None);
+
+        // Then no read asked for room the client had not begun to fill: the declared length reserved nothing
+        Assert.Equal(1, read.Length);
+        Assert.All(body.Reads, r => Assert.True(r.Window <= RequestBody.InitialBytes,
+            $"a read after {r.Received} bytes offered {r.Window} bytes of buffer; at most {RequestBody.InitialBytes} were expected"));
+    }
+
+    [Fact]
+    public async Task GrowsTheBufferWithTheBytesThatArriveNotBeyondTwiceThem()
+    {
+        // Given a large body arriving in pieces, with an honest Content-Length
+        const int limit = 512 * 1024;
+        var json = Bytes(limit);
+        var request = Request(json, contentLength: json.Length);
+        var body = new RecordingStream(json, piece: 3000);
+        request.Body = body;
+
+        // When
+        using var read = await RequestBody.ReadAsync(request, limit, CancellationToken.None);
+
+        // Then it is read whole, and the buffer never offered more than twice what had arrived (or the first buffer)
+        Assert.Equal(json, read.Json.ToArray());
+        Assert.All(body.Reads, r => Assert.True(r.Received + r.Window <= Math.Max(RequestBody.InitialBytes, 2 * r.Received) + 1,
+            $"a read after {r.Received} bytes offered {r.Window} bytes of buffer"));
+    }
+
+    [Fact]
     public async Task ReadsEmptyBodyAsZeroBytes()
     {
         var request = Request([], contentLength: 0);
@@ -279,6 +320,18 @@ public sealed class RequestBodyTests
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             base.ReadAsync(buffer, offset, Math.Min(count, piece), cancellationToken);
+    }
+
+    /// <summary>A read-only stream that records, for each read, how much had arrived and how much room the read offered.</summary>
+    private sealed class RecordingStream(byte[] data, int piece = int.MaxValue) : MemoryStream(data, writable: false)
+    {
+        public List<(long Received, int Window)> Reads { get; } = [];
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Reads.Add((Position, buffer.Length));
+            return base.ReadAsync(buffer[..Math.Min(buffer.Length, piece)], cancellationToken);
+        }
     }
 
     private sealed class FailingStream(Exception error) : MemoryStream

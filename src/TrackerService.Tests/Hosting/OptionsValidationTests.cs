@@ -22,6 +22,9 @@ public sealed class OptionsValidationTests
     [InlineData("Tracker:Queue:Capacity", "lots", "Tracker:Queue:Capacity = 'lots' is invalid: it must be a whole number.")]
     [InlineData("Tracker:Delivery:FlushInterval", "soon", "Tracker:Delivery:FlushInterval = 'soon' is invalid: it must be a duration")]
     [InlineData("Tracker:Spill:ReplayBatchSize", "0", "Tracker:Spill:ReplayBatchSize = '0'")]
+    [InlineData("Kestrel:Limits:MaxConcurrentConnections", "0", "Kestrel:Limits:MaxConcurrentConnections = '0' is invalid: it must be between 1 and 1000000.")]
+    [InlineData("Kestrel:Limits:RequestHeadersTimeout", "00:00:00", "Kestrel:Limits:RequestHeadersTimeout = '00:00:00'")]
+    [InlineData("Kestrel:Limits:KeepAliveTimeout", "02:00:00", "Kestrel:Limits:KeepAliveTimeout = '02:00:00'")]
     public async Task RefusesToStartWithAnInvalidSetting(string key, string value, string expected)
     {
         await using var app = TrackerHost.Build(new() { [key] = value });

@@ -94,21 +94,26 @@ internal static class EventFields
         return value;
     }
 
+    /// <summary>A time, by <see cref="EventTime"/>'s rule, or null.</summary>
     public static DateTimeOffset? ReadTime(ref Utf8JsonReader reader, int index, string field, List<EventError> errors)
     {
-        if (reader.TokenType == JsonTokenType.Null)
+        switch (reader.TokenType)
         {
-            return null;
-        }
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.String:
+                var value = EventTime.Read(ref reader, out var error);
+                if (error is not null)
+                {
+                    errors.Add(new EventError(index, field, error));
+                }
 
-        if (reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var value))
-        {
-            return value;
+                return value;
+            default:
+                reader.Skip();
+                errors.Add(new EventError(index, field, EventTime.Invalid));
+                return null;
         }
-
-        reader.Skip();
-        errors.Add(new EventError(index, field, "Must be an ISO-8601 date and time, e.g. 2026-01-31T12:00:00.000Z."));
-        return null;
     }
 
     /// <summary>An object-valued field, kept as the client's own JSON text.</summary>
@@ -120,12 +125,23 @@ internal static class EventFields
                 var start = (int)reader.TokenStartIndex;
                 var depth = reader.CurrentDepth;
                 var storable = true;
+                var numbers = true;
                 while (reader.Read() && reader.CurrentDepth > depth)
                 {
                     if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
                     {
                         storable &= IsStorableString(ref reader, needValue: false, out _);
                     }
+                    else if (reader.TokenType == JsonTokenType.Number)
+                    {
+                        numbers &= StorableNumber.IsStorable(reader.ValueSpan);
+                    }
+                }
+
+                if (!numbers)
+                {
+                    errors.Add(new EventError(index, field, StorableNumber.Refused));
+                    return null;
                 }
 
                 if (!storable)

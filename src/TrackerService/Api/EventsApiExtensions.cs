@@ -16,10 +16,8 @@ internal static class EventsApiExtensions
         // gzip only, as the contract says: a body in another encoding keeps its Content-Encoding and gets a 415.
         services.AddRequestDecompression(options =>
         {
-            foreach (var encoding in options.DecompressionProviders.Keys.Where(k => !string.Equals(k, "gzip", StringComparison.OrdinalIgnoreCase)).ToList())
-            {
-                options.DecompressionProviders.Remove(encoding);
-            }
+            options.DecompressionProviders.Clear();
+            options.DecompressionProviders["gzip"] = new StrictGzipProvider(); // refuses a body cut short or padded
         });
         return services;
     }

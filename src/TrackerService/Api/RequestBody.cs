@@ -22,6 +22,12 @@ internal enum RequestBodyStatus
 /// </summary>
 internal sealed class RequestBody : IDisposable
 {
+    /// <summary>
+    /// The first buffer, in bytes: most bodies (one event, a small batch) fit it, and a larger body doubles it as
+    /// its bytes arrive, so a connection never holds more than about twice what it has sent.
+    /// </summary>
+    internal const int InitialBytes = 16 * 1024;
+
     private byte[]? _buffer;
 
     private RequestBody(RequestBodyStatus status, string? detail, byte[]? buffer = null, int length = 0, int statusCode = 0)
@@ -69,44 +75,45 @@ internal sealed class RequestBody : IDisposable
         }
 
         var source = request.Body;
-        var initial = (int)Math.Min(maxBytes + 1L, request.ContentLength + 1 ?? 4096);
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 256));
+
+        // The buffer follows the bytes that have arrived, not the Content-Length the client declared: a declared
+        // length costs nothing to send, and reserving it up front let header-only connections exhaust the heap.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? InitialBytes, 1, Math.Min(InitialBytes, maxBytes)));
         var length = 0;
         try
         {
-            // Read one byte past the limit: that is how an over-limit body without Content-Length shows itself.
             while (true)
             {
+                if (length == maxBytes)
+                {
+                    // Full at the limit: one more byte is how an over-limit body shows itself (without a
+                    // Content-Length, or after inflation); a pooled array has room for it or a 1-byte one does.
+                    Memory<byte> spare = buffer.Length > length ? buffer.AsMemory(length, 1) : new byte[1];
+                    length += await source.ReadAsync(spare, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+
                 if (length == buffer.Length)
                 {
-                    if (length > maxBytes)
-                    {
-                        break;
-                    }
-
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, maxBytes + 1L));
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, maxBytes));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
 
-                var read = await source.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, maxBytes + 1) - length), cancellationToken).ConfigureAwait(false);
+                var read = await source.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, maxBytes) - length), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
                 }
 
                 length += read;
-                if (length > maxBytes)
-                {
-                    break;
-                }
             }
         }
-        catch (InvalidDataException)
+        catch (InvalidDataException error)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            return new(RequestBodyStatus.BadEncoding, "The body is not valid gzip.");
+            return new(RequestBodyStatus.BadEncoding, error.Message == StrictGzipStream.EndRefused ? $"The body is not valid gzip: {error.Message}." : "The body is not valid gzip.");
         }
         catch (BadHttpRequestException error)
         {
@@ -161,7 +168,8 @@ internal sealed class RequestBody : IDisposable
 
         var json = media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
         var text = media.MediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
-        var charset = media.Charset;
+        // RFC 9110 allows the parameter quoted (charset="utf-8"); the parser keeps the quotes.
+        var charset = HeaderUtilities.RemoveQuotes(media.Charset);
         return (json || text) && (!charset.HasValue
             || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
             || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));

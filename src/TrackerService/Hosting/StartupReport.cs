@@ -18,6 +18,7 @@ internal sealed partial class StartupReport(
     IOptions<QueueOptions> queue,
     IOptions<DeliveryOptions> delivery,
     IOptions<ShutdownOptions> shutdown,
+    IOptions<KestrelLimits.Settings> connections,
     SpillStore spill,
     ILogger<StartupReport> logger)
 {
@@ -32,14 +33,16 @@ internal sealed partial class StartupReport(
         LogStarted(logger, version, listeners, admin.Addresses,
             sink.Value.Kind, spill.Folder, api.Value.MaxBodyBytes, api.Value.MaxBatchEvents, queue.Value.Capacity,
             queue.Value.EnqueueTimeout.TotalMilliseconds, delivery.Value.Consumers, delivery.Value.BatchSize,
-            shutdown.Value.Timeout.TotalMilliseconds);
+            shutdown.Value.Timeout.TotalMilliseconds, connections.Value.MaxConcurrentConnections,
+            connections.Value.KeepAliveTimeout.TotalSeconds, connections.Value.RequestHeadersTimeout.TotalSeconds);
     }
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message =
         "TrackerService {Version:l} started: api {Listeners}, admin {AdminListeners}, sink {Sink}, spill {SpillFolder:l}; " +
         "limits: body {MaxBodyBytes} B, batch {MaxBatchEvents} events, queue {QueueCapacity} events, enqueue timeout {EnqueueTimeoutMs} ms, " +
-        "{Consumers} consumers x {BatchSize} events, shutdown timeout {ShutdownTimeoutMs} ms")]
+        "{Consumers} consumers x {BatchSize} events, shutdown timeout {ShutdownTimeoutMs} ms; " +
+        "connections {MaxConcurrentConnections}, keep-alive {KeepAliveTimeoutS} s, header timeout {RequestHeadersTimeoutS} s")]
     private static partial void LogStarted(ILogger logger, string version, ICollection<string> listeners, IReadOnlyCollection<string> adminListeners,
         SinkKind sink, string spillFolder, int maxBodyBytes, int maxBatchEvents, int queueCapacity, double enqueueTimeoutMs,
-        int consumers, int batchSize, double shutdownTimeoutMs);
+        int consumers, int batchSize, double shutdownTimeoutMs, int? maxConcurrentConnections, double keepAliveTimeoutS, double requestHeadersTimeoutS);
 }

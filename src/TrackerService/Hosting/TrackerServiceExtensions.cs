@@ -17,6 +17,7 @@ internal static class TrackerServiceExtensions
     public static WebApplicationBuilder AddTracker(this WebApplicationBuilder builder)
     {
         UseDefaultUrlWhenNoneIsConfigured(builder);
+        builder.AddKestrelLimits();
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TrackerTelemetry>();
