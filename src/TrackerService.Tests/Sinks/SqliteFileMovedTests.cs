@@ -76,8 +76,10 @@ public sealed class SqliteFileMovedTests : IDisposable
         Assert.True(checking.Elapsed < writing.Elapsed * 0.02, $"checks {checking.Elapsed.TotalMilliseconds} ms, writes {writing.Elapsed.TotalMilliseconds} ms");
     }
 
-    [Fact]
-    public async Task StopsWithAFailureExitCodeWhenTheDatabaseIsDeletedAndStoresEveryEventAcceptedAfterwardsOnRestart()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task StopsWithAFailureExitCodeWhenTheDatabaseIsDeletedAndStoresEveryEventAcceptedAfterwardsOnRestart(bool wholeDataFolder)
     {
         // Given a running service that has stored some events, and a client posting without pause
         var first = await ServiceProcess.StartAsync(_folder);
@@ -91,8 +93,16 @@ public sealed class SqliteFileMovedTests : IDisposable
             using var stop = new CancellationTokenSource();
             var posting = PostAsync(first.Client, deleted.Task, afterDeletion, stop.Token);
 
-            // When the database file and its companions are deleted under it
-            DeleteDatabase(first.DatabasePath);
+            // When the database file and its companions, or the whole data folder, are deleted under it
+            if (wholeDataFolder)
+            {
+                Directory.Delete(Path.GetDirectoryName(first.DatabasePath)!, recursive: true);
+            }
+            else
+            {
+                DeleteDatabase(first.DatabasePath);
+            }
+
             var clock = Stopwatch.StartNew();
             deleted.SetResult();
 
