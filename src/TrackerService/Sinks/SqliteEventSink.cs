@@ -57,6 +57,11 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         await ExecuteAsync(SqliteEventsTable.Schema + SqliteDeadLetter.Schema, cancellationToken).ConfigureAwait(false);
         var location = Path.GetFullPath(builder.DataSource);
         LogReady(_logger, location);
+        SqliteFileCheck.ThrowIfMoved(_connection.Handle!); // finds out now whether the check is available
+        if (!SqliteFileCheck.IsAvailable)
+        {
+            LogNoFileCheck(_logger);
+        }
     }
 
     public Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken) =>
@@ -182,4 +187,7 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "SQLite sink ready at {DataSource:l}")]
     private static partial void LogReady(ILogger logger, string dataSource);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "This SQLite build has no sqlite3_file_control: a database file deleted while the service runs will not be noticed")]
+    private static partial void LogNoFileCheck(ILogger logger);
 }

@@ -18,12 +18,36 @@ internal static class SqliteFileCheck
 {
     private const int SQLITE_OK = 0, SQLITE_FCNTL_HAS_MOVED = 20;
 
+    private static volatile bool s_unavailable;
+
+    /// <summary>
+    /// False when the native call could not be found (a SQLite build other than the bundle's): the store then works
+    /// as before, without the check, rather than failing every write; the sink says so at start.
+    /// </summary>
+    public static bool IsAvailable => !s_unavailable;
+
     /// <summary>Throws <see cref="StoreFileMovedException"/> when <paramref name="db"/>'s main file is no longer at its path.</summary>
     /// <remarks>An in-memory or temporary database, which has no path, answers that it is not supported, and never counts as moved.</remarks>
     public static void ThrowIfMoved(sqlite3 db)
     {
+        if (s_unavailable)
+        {
+            return;
+        }
+
         var moved = 0;
-        if (FileControl(db.DangerousGetHandle(), zDbName: 0, SQLITE_FCNTL_HAS_MOVED, ref moved) == SQLITE_OK && moved != 0)
+        int rc;
+        try
+        {
+            rc = FileControl(db.DangerousGetHandle(), zDbName: 0, SQLITE_FCNTL_HAS_MOVED, ref moved);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            s_unavailable = true;
+            return;
+        }
+
+        if (rc == SQLITE_OK && moved != 0)
         {
             throw new StoreFileMovedException(
                 $"The SQLite database file {raw.sqlite3_db_filename(db, "main").utf8_to_string()} was deleted or replaced while the service "
