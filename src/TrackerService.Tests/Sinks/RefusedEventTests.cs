@@ -116,6 +116,34 @@ public sealed class RefusedEventTests : IDisposable
     }
 
     [Fact]
+    public async Task AnOutageDuringASplitLeavesTheBatchToTheCallerAndAWriteAgainFinishesIt()
+    {
+        // Given a batch of 8 whose last event the store refuses, and a store that goes down (2 writes, 1 retry)
+        // just after the first half of the split was stored
+        var batch = TrackedEvents.Many(8, "outage");
+        var sink = new FakeSink()
+            .Refusing(batch[7].MessageId)
+            .Failing(() => new TimeoutException("The store does not answer."), writes: 2, after: 2)
+            .TransientWhen(ex => ex is TimeoutException);
+        var writer = new SinkWriter(sink, new SinkPipeline(new SinkOptions { MaxRetryAttempts = 1, RetryBaseDelay = TimeSpan.Zero, CircuitMinimumThroughput = 100 },
+            sink.IsTransient, _time),
+            _time, _telemetry);
+
+        // When the batch is written
+        var outage = await Assert.ThrowsAsync<TimeoutException>(() => writer.WriteAsync(batch, span: null, CancellationToken.None).WaitAsync(Patience.Default));
+
+        // Then the caller gets the outage (it spills the whole batch), with the first half stored and nothing dead-lettered
+        Assert.True(writer.IsUnavailable(outage));
+        Assert.Equal(4, sink.Stored.Count);
+        Assert.Empty(sink.Rejected);
+
+        // And writing the batch again (its replay) stores the other 3 and keeps the refused one
+        Assert.Equal(3, await writer.WriteAsync(batch, span: null, CancellationToken.None).WaitAsync(Patience.Default));
+        Assert.Equal(7, sink.Stored.Count);
+        Assert.Equal(batch[7].MessageId, Assert.Single(sink.Rejected).MessageId);
+    }
+
+    [Fact]
     public void KeepsARefusedEventAsTheSpillWouldWriteIt()
     {
         // Every field set, with text that needs escaping

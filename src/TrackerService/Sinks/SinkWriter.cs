@@ -65,7 +65,6 @@ internal sealed partial class SinkWriter
         {
             var refused = new List<RejectedEvent>();
             var stored = await WriteOrSplitAsync(batch, attempts, refused, cancellationToken).ConfigureAwait(false);
-            _telemetry.Stored(stored);
             if (refused.Count > 0)
             {
                 // Kept before the batch counts as written: should this fail, the caller keeps the whole batch (the
@@ -98,7 +97,7 @@ internal sealed partial class SinkWriter
     {
         try
         {
-            return await _pipeline.ExecuteAsync(
+            var stored = await _pipeline.ExecuteAsync(
                 // Polly's timeout is cooperative: a driver that ignores the token (Npgsql opening a connection to a
                 // frozen server waits out its own connect timeout) would stretch every attempt. WaitAsync ends the
                 // attempt when the token fires; an abandoned write that commits later is harmless (unique messageId).
@@ -109,6 +108,10 @@ internal sealed partial class SinkWriter
                 },
                 (sink: _sink, batch, attempts),
                 cancellationToken).ConfigureAwait(false);
+
+            // Counted per write: when an outage ends a split half-way, the halves already stored were stored.
+            _telemetry.Stored(stored);
+            return stored;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && _sink.IsRefused(ex))
         {
