@@ -12,7 +12,8 @@ namespace TrackerService.Tests.Infrastructure;
 /// A write goes: counted in <see cref="Writes"/> (and <see cref="FirstWrite"/>), then held when it is one of the
 /// held writes (<see cref="HoldingWrites"/>) until the gate opens or its token fires (unless
 /// <see cref="IgnoringCancellation"/>), then failed when it is one of the failing writes (<see cref="Failing"/>),
-/// else taken: its events stored once per messageId. Writes are numbered from 1 in the order they are called.
+/// else refused when it holds a refused messageId (<see cref="Refusing"/>), else taken: its events stored once per
+/// messageId. Writes are numbered from 1 in the order they are called.
 /// </remarks>
 internal sealed class FakeSink : IEventSink
 {
@@ -28,6 +29,7 @@ internal sealed class FakeSink : IEventSink
     private int _failingTo;
     private Func<Exception> _failure = () => new InvalidOperationException("The fake sink was told to fail.");
     private Func<Exception, bool> _isTransient = _ => false;
+    private HashSet<string> _refusing = [];
     private int _writes;
     private int _batches;
     private int _newlyStored;
@@ -112,6 +114,16 @@ internal sealed class FakeSink : IEventSink
         return this;
     }
 
+    /// <summary>
+    /// A write holding any of these messageIds is refused for its data, as a store refuses a number it can't hold:
+    /// it throws <see cref="InvalidDataException"/> naming the first such event, which <see cref="IsRefused"/> calls refused.
+    /// </summary>
+    public FakeSink Refusing(params string[] messageIds)
+    {
+        _refusing = [.. messageIds];
+        return this;
+    }
+
     /// <summary>Stores events as if an earlier write had, without counting a write.</summary>
     public FakeSink Seed(params TrackedEvent[] events)
     {
@@ -145,6 +157,8 @@ internal sealed class FakeSink : IEventSink
 
     public bool IsTransient(Exception exception) => _isTransient(exception);
 
+    public bool IsRefused(Exception exception) => exception is InvalidDataException;
+
     public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
     {
         var write = Interlocked.Increment(ref _writes);
@@ -165,6 +179,11 @@ internal sealed class FakeSink : IEventSink
         if (write >= _failingFrom && write <= _failingTo)
         {
             throw _failure();
+        }
+
+        if (batch.FirstOrDefault(e => _refusing.Contains(e.MessageId)) is { } poison)
+        {
+            throw new InvalidDataException($"The fake store refuses {poison.MessageId}.");
         }
 
         var stored = 0;

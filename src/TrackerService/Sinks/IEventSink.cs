@@ -24,4 +24,12 @@ internal interface IEventSink
 
     /// <summary>Whether a failed write may succeed if tried again (a busy or unreachable store), as opposed to a broken one.</summary>
     bool IsTransient(Exception exception);
+
+    /// <summary>
+    /// Whether a failed write was refused for its data: some event of the batch can never be stored as it is (a
+    /// number or a string the store's types can't hold, a constraint it breaks), while the store itself is fine.
+    /// The writer then splits the batch to find those events and keeps them in the dead-letter table. Neither an
+    /// outage (<see cref="IsTransient"/>) nor a broken store (a missing table, no permission), which stay as they were.
+    /// </summary>
+    bool IsRefused(Exception exception);
 }

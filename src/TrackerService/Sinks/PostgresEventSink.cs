@@ -65,22 +65,8 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
         }
     }
 
-    public async Task<int> RejectAsync(IReadOnlyList<RejectedEvent> rejected, CancellationToken cancellationToken)
-    {
-        // Rare: one statement over arrays, unnested, rather than a COPY (which would fail whole on a repeat).
-        await using var command = dataSource.CreateCommand($"""
-            INSERT INTO {DeadLetter.Table} ({DeadLetter.Columns})
-            SELECT m, r, f, s, raw, rec, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) AS t(m, r, f, s, raw, rec)
-            ON CONFLICT (message_id) DO NOTHING
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. rejected.Select(r => r.MessageId)] });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rejected.Select(r => r.Reason)] });
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. rejected.Select(r => r.Field)] });
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. rejected.Select(r => r.Source)] });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rejected.Select(r => DeadLetter.Storable(r.Raw))] });
-        command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. rejected.Select(r => r.ReceivedAt.UtcDateTime)] });
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task<int> RejectAsync(IReadOnlyList<RejectedEvent> rejected, CancellationToken cancellationToken) =>
+        PostgresDeadLetter.WriteAsync(dataSource, rejected, cancellationToken);
 
     private static async Task<int> CopyThroughStagingAsync(NpgsqlConnection connection, IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
     {
@@ -155,6 +141,16 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
         TimeoutException or IOException => true,
         _ => false,
     };
+
+    /// <summary>
+    /// The server refused rows for their data: class 22, data exception (a number <c>numeric</c> can't hold, text
+    /// the encoding can't, <c>\u0000</c> in <c>jsonb</c>); class 23, integrity (a constraint a row breaks), but for
+    /// the unique violation <see cref="WriteAsync"/> handles; class 54, a program limit (a <c>jsonb</c> value
+    /// too large or too deeply nested). A missing table (42P01) or permission (42501) is a broken store.
+    /// </summary>
+    public bool IsRefused(Exception exception) => exception is PostgresException { SqlState: var state }
+        && state != PostgresErrorCodes.UniqueViolation
+        && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal) || state.StartsWith("54", StringComparison.Ordinal));
 
     private static void WriteText(NpgsqlBinaryImporter copy, string? value)
     {

@@ -39,6 +39,7 @@ internal static class SqliteDeadLetter
             added += command.ExecuteNonQuery();
         }
 
+        SqliteFileCheck.ThrowIfMoved(connection.Handle!); // as for events: nothing kept in a file that is gone
         transaction.Commit();
         return added;
     }

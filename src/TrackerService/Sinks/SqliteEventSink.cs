@@ -16,28 +16,6 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
 
     private const int SQLITE_BUSY = 5, SQLITE_LOCKED = 6, SQLITE_IOERR = 10, SQLITE_FULL = 13, SQLITE_PROTOCOL = 15;
 
-    internal const string Schema = """
-        CREATE TABLE IF NOT EXISTS events (
-            message_id   TEXT NOT NULL UNIQUE,
-            type         TEXT NOT NULL,
-            event        TEXT,
-            user_id      TEXT,
-            anonymous_id TEXT,
-            timestamp    TEXT,
-            sent_at      TEXT,
-            received_at  TEXT NOT NULL,
-            properties   TEXT,
-            traits       TEXT,
-            context      TEXT
-        );
-        """;
-
-    private const string Insert = """
-        INSERT INTO events (message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context)
-        VALUES ($message_id, $type, $event, $user_id, $anonymous_id, $timestamp, $sent_at, $received_at, $properties, $traits, $context)
-        ON CONFLICT (message_id) DO NOTHING;
-        """;
-
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly string _connectionString;
     private readonly ILogger<SqliteEventSink> _logger;
@@ -45,6 +23,8 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     private sqlite3_stmt? _insert;
 
     private readonly TimeSpan _attemptTimeout;
+
+    private const int SQLITE_TOOBIG = 18, SQLITE_CONSTRAINT = 19, SQLITE_MISMATCH = 20;
 
     public SqliteEventSink(IConfiguration configuration, IOptions<SinkOptions> options, ILogger<SqliteEventSink> logger)
     {
@@ -74,9 +54,14 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         // WAL lets readers (reports, tests) run beside the writer; NORMAL sync is durable across
         // process crashes in WAL mode and spares an fsync per transaction.
         await ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(Schema + SqliteDeadLetter.Schema, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(SqliteEventsTable.Schema + SqliteDeadLetter.Schema, cancellationToken).ConfigureAwait(false);
         var location = Path.GetFullPath(builder.DataSource);
         LogReady(_logger, location);
+        SqliteFileCheck.ThrowIfMoved(_connection.Handle!); // finds out now whether the check is available
+        if (!SqliteFileCheck.IsAvailable)
+        {
+            LogNoFileCheck(_logger);
+        }
     }
 
     public Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken) =>
@@ -84,6 +69,14 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
 
     public Task<int> RejectAsync(IReadOnlyList<RejectedEvent> rejected, CancellationToken cancellationToken) =>
         OnWriterAsync(connection => SqliteDeadLetter.Write(connection, rejected, DateTimeOffset.UtcNow, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// SQLite refuses an event's data with a value over its length limit (SQLITE_TOOBIG), a constraint it breaks
+    /// (SQLITE_CONSTRAINT: the unique messageId never raises it, ON CONFLICT skips a repeat) or a type it can't take
+    /// (SQLITE_MISMATCH). The code is masked: extended codes carry the primary one in their low byte.
+    /// </summary>
+    public bool IsRefused(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: var code } && (code & 0xFF) is SQLITE_TOOBIG or SQLITE_CONSTRAINT or SQLITE_MISMATCH;
 
     /// <summary>
     /// Runs <paramref name="work"/> as the one writer. SQLite's calls are synchronous and its busy wait (a locked
@@ -122,7 +115,7 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         // IMMEDIATE takes the write lock up front, so a busy database fails here, not half-way through.
         using var transaction = connection.BeginTransaction(deferred: false);
         var db = connection.Handle!;
-        var insert = _insert ??= SqliteStatement.Prepare(db, Insert);
+        var insert = _insert ??= SqliteStatement.Prepare(db, SqliteEventsTable.Insert);
         Span<byte> time = stackalloc byte[40];
         var stored = 0;
         try
@@ -158,6 +151,7 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
             raw.sqlite3_clear_bindings(insert);
         }
 
+        SqliteFileCheck.ThrowIfMoved(db); // the file still there, or the transaction rolls back
         transaction.Commit();
         return stored;
     }
@@ -193,4 +187,7 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "SQLite sink ready at {DataSource:l}")]
     private static partial void LogReady(ILogger logger, string dataSource);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "This SQLite build has no sqlite3_file_control: a database file deleted while the service runs will not be noticed")]
+    private static partial void LogNoFileCheck(ILogger logger);
 }

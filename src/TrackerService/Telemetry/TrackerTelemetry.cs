@@ -128,6 +128,7 @@ internal sealed class TrackerTelemetry : IDisposable
     public const string TagBatchRequests = "tracker.batch.requests";
     public const string TagBatchAttempts = "tracker.batch.attempts";
     public const string TagBatchStored = "tracker.batch.stored";
+    public const string TagBatchRefused = "tracker.batch.refused";
     public const string TagBatchOutcome = "tracker.batch.outcome";
     public const string TagSpillEvents = "tracker.spill.events";
     public const string TagSpillBytes = "tracker.spill.bytes";
@@ -147,6 +148,9 @@ internal sealed class TrackerTelemetry : IDisposable
     /// batch); from replay, the segment stays for the next pass.
     /// </summary>
     public const string OutcomeFailed = "failed";
+
+    /// <summary>The store refused the event for its data (a write split to find it); kept in the dead-letter table.</summary>
+    public const string ReasonStoreRefused = "store_refused";
 
     public const string ReasonInvalid = "invalid";
     public const string ReasonMalformed = "malformed";
