@@ -17,4 +17,13 @@ public sealed class ShutdownOptions
     /// The default value is 25 seconds (Kubernetes' grace period is 30).
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
+    /// The share of the budget the requests in flight at the stop get to finish (after the drain delay); then the web
+    /// server aborts those still running. An aborted request got no 202, so its client retries it elsewhere: nothing
+    /// accepted is lost, and one slow client (a body trickling in) can't hold the whole shutdown. Less than
+    /// <see cref="Timeout"/>. The default value is 5 seconds: a request within the API's limits is read and queued
+    /// in well under a second, so only a stalled one is cut, and the drain keeps most of the budget.
+    /// </summary>
+    public TimeSpan RequestsTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
