@@ -18,6 +18,14 @@ public sealed class ShutdownOptionsValidatorTests
         Assert.Contains($"Tracker:Shutdown:RequestsTimeout = '{requestsTimeout}' is invalid: it must be at least 00:00:00 and less than Tracker:Shutdown:Timeout ({timeout})", result.FailureMessage, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void TakesTheDefaults() => Assert.True(new ShutdownOptionsValidator().Validate(null, new ShutdownOptions()).Succeeded);
+    [Theory]
+    [InlineData("00:00:25", 5_000)]
+    [InlineData("00:00:02", 400)]
+    public void TakesTheDefaultShareAFifthOfTheBudgetWhateverItIs(string timeout, int shareMs)
+    {
+        var options = new ShutdownOptions { Timeout = TimeSpan.Parse(timeout, System.Globalization.CultureInfo.InvariantCulture) };
+
+        Assert.True(new ShutdownOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal(TimeSpan.FromMilliseconds(shareMs), options.RequestsShare);
+    }
 }

@@ -64,7 +64,7 @@ internal sealed partial class ShutdownCoordinator(
 
             // The requests in flight get their share of the budget, no more: when it is up, Kestrel aborts those still
             // running (their clients got no 202 and retry), so one slow client can't keep the drain waiting.
-            using var requests = new CancellationTokenSource(o.RequestsTimeout, time);
+            using var requests = new CancellationTokenSource(o.RequestsShare, time);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(requests.Token, budget.Deadline);
             try
             {
@@ -74,7 +74,7 @@ internal sealed partial class ShutdownCoordinator(
             {
                 if (stop.IsCancellationRequested)
                 {
-                    LogRequestsAborted(logger, budget.Elapsed.TotalMilliseconds, o.RequestsTimeout.TotalMilliseconds);
+                    LogRequestsAborted(logger, budget.Elapsed.TotalMilliseconds, o.RequestsShare.TotalMilliseconds);
                 }
             }
         }

@@ -13,9 +13,9 @@ internal sealed class ShutdownOptionsValidator : IValidateOptions<ShutdownOption
             .Range(nameof(options.DrainDelay), options.DrainDelay, TimeSpan.Zero, options.Timeout);
 
         // Less than the whole budget, or the requests would leave nothing for the drain.
-        if (options.RequestsTimeout < TimeSpan.Zero || options.RequestsTimeout >= options.Timeout)
+        if (options.RequestsTimeout is { } requests && (requests < TimeSpan.Zero || requests >= options.Timeout))
         {
-            check.Fail(nameof(options.RequestsTimeout), options.RequestsTimeout.ToString("c", CultureInfo.InvariantCulture),
+            check.Fail(nameof(options.RequestsTimeout), requests.ToString("c", CultureInfo.InvariantCulture),
                 $"must be at least 00:00:00 and less than {ShutdownOptions.Section}:{nameof(options.Timeout)} ({options.Timeout:c})");
         }
 
