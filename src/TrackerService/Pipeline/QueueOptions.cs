@@ -30,19 +30,19 @@ public sealed class QueueOptions
     /// <summary>
     /// Most bytes of memory the queue's events may take (what <c>TrackedEvent.MemoryBytes</c> counts: JSON as UTF-8,
     /// strings as UTF-16), counting the batches consumers have taken and the store has not yet confirmed. The
-    /// default value is 25165824 (24 MiB): with events of 32 KB it binds long before <see cref="Capacity"/> (at
-    /// about 800 of them), and it keeps the process under its documented ceiling with large events (docs/operations.md,
-    /// measured in docs/performance.md); 50,000 small events (about 500 bytes each) take about as much, so the two
-    /// bounds meet there. A request larger than it is still
+    /// default value is 16777216 (16 MiB): with events of 32 KB it binds long before <see cref="Capacity"/> (at
+    /// about 550 of them), and it keeps the process under its documented ceiling with large events (docs/operations.md,
+    /// measured in docs/performance.md: 24 MiB passed it in one run of two); with small events (about 500 bytes)
+    /// it binds at about 33,000 of them, a quarter of a second of the sustained rate. A request larger than it is still
     /// admitted into an empty queue. At least twice <c>Tracker:Api:MaxBodyBytes</c>.
     /// </summary>
-    public long MaxBytes { get; set; } = 24L * 1024 * 1024;
+    public long MaxBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>
     /// Most bytes of memory that requests waiting for room may hold together, as <see cref="MaxWaitingEvents"/> does
     /// for their number; a request that would pass it is answered 503 at once. One request may always wait. The
-    /// default value is 6291456 (6 MiB): a quarter of <see cref="MaxBytes"/>, as
-    /// <see cref="MaxWaitingEvents"/> is a fifth of <see cref="Capacity"/>, and about 12 requests of the largest body.
+    /// default value is 4194304 (4 MiB): a quarter of <see cref="MaxBytes"/>, as
+    /// <see cref="MaxWaitingEvents"/> is a fifth of <see cref="Capacity"/>, and about 8 requests of the largest body.
     /// </summary>
-    public long MaxWaitingBytes { get; set; } = 6L * 1024 * 1024;
+    public long MaxWaitingBytes { get; set; } = 4L * 1024 * 1024;
 }
