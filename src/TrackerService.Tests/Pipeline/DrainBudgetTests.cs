@@ -11,7 +11,7 @@ public sealed class DrainBudgetTests
     private static readonly TimeSpan CheckInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>What the budget spills in one second at its planned rate.</summary>
-    private static readonly PendingEvents FortyMegabytes = new(80_000, 40_000_000);
+    private static readonly PendingEvents FortyMegabytes = new(20_000, 40_000_000);
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
@@ -60,21 +60,28 @@ public sealed class DrainBudgetTests
     {
         // 300 ms for the consumers to hand their batches back, and 40 MB of events' memory a second
         Assert.Equal(TimeSpan.FromMilliseconds(300), DrainBudget.SpillReserve(new PendingEvents(0, 0)));
-        Assert.Equal(TimeSpan.FromMilliseconds(1300), DrainBudget.SpillReserve(new PendingEvents(80_000, 40_000_000)));
-        Assert.Equal(TimeSpan.FromMilliseconds(2300), DrainBudget.SpillReserve(new PendingEvents(160_000, 80_000_000)));
+        Assert.Equal(TimeSpan.FromMilliseconds(1300), DrainBudget.SpillReserve(new PendingEvents(20_000, 40_000_000)));
+        Assert.Equal(TimeSpan.FromMilliseconds(2300), DrainBudget.SpillReserve(new PendingEvents(2_600, 80_000_000)));
     }
 
     [Fact]
     public void LargeEventsGetTheSpillTimeOfTheirBytesNotOfTheirNumber()
     {
-        // Given 40 MB pending as 80,000 small events (500 bytes) and as 1,300 large ones (about 30 KB), the
-        // issue's load: by count, the large ones would get a sixtieth of the small ones' time
-        var small = DrainBudget.SpillReserve(new PendingEvents(80_000, 40_000_000));
+        // Given 1,300 large events pending (about 30 KB each: 40 MB), the load
         var large = DrainBudget.SpillReserve(new PendingEvents(1_300, 40_000_000));
 
-        // Then both get the same time: the spill writes bytes at the same rate whatever their events' size
-        Assert.Equal(small, large);
+        // Then they get their bytes' time (1 s), not their number's (26 ms at 50,000 a second, which the count gave)
         Assert.Equal(TimeSpan.FromMilliseconds(1300), large);
+    }
+
+    [Fact]
+    public void SmallEventsGetNoLessThanTheirNumbersTime()
+    {
+        // Given 50,000 small events pending (200 bytes each: 10 MB, a quarter of a second by bytes)
+        var small = DrainBudget.SpillReserve(new PendingEvents(50_000, 10_000_000));
+
+        // Then they get a second, at 50,000 a second: formatting each line costs CPU that the bytes don't show
+        Assert.Equal(TimeSpan.FromMilliseconds(1300), small);
     }
 
     [Fact]

@@ -28,6 +28,13 @@ internal sealed partial class DrainBudget : IDisposable
     /// </summary>
     private const double SpillBytesPerSecondFloor = 40_000_000;
 
+    /// <summary>
+    /// The slowest spill rate planned for in events per second, the rule before bytes were counted: a quarter of the
+    /// small-event rate <c>bench/run</c> measured. Each line also costs CPU to format, and with the cores busy (a
+    /// parallel test run) 100,000 small events needed more than their bytes' time; the reserve is never less than this.
+    /// </summary>
+    private const double SpillEventsPerSecondFloor = 50_000;
+
     /// <summary>How often the drain checks whether the time left still covers spilling what is left.</summary>
     private static readonly TimeSpan ReserveCheckInterval = TimeSpan.FromMilliseconds(50);
 
@@ -73,9 +80,11 @@ internal sealed partial class DrainBudget : IDisposable
 
     /// <summary>
     /// The time a spill of <paramref name="pending"/> is given: the consumers' grace to hand back their batches, and the
-    /// events' bytes at the planned rate. A count alone under-reserved large events by a factor of five (issue 13).
+    /// events' bytes at the planned rate, or their number at its planned rate when that is slower (small events). A
+    /// count alone under-reserved large events by a factor of five (issue 13).
     /// </summary>
-    public static TimeSpan SpillReserve(PendingEvents pending) => AbandonGrace + TimeSpan.FromSeconds(pending.Bytes / SpillBytesPerSecondFloor);
+    public static TimeSpan SpillReserve(PendingEvents pending) =>
+        AbandonGrace + TimeSpan.FromSeconds(Math.Max(pending.Bytes / SpillBytesPerSecondFloor, pending.Count / SpillEventsPerSecondFloor));
 
     /// <summary>
     /// From now on, ends the drain (<see cref="DrainEnd"/>) as soon as the time left would no longer cover
