@@ -56,6 +56,7 @@ internal sealed class EventQueue
         _maxWaitingBytes = o.MaxWaitingBytes;
         _time = time;
         telemetry?.ObserveQueue(() => Count, Capacity);
+        telemetry?.ObserveQueueMemory(() => Pending.Bytes, MaxBytes);
     }
 
     /// <summary>Most events the queue holds.</summary>
