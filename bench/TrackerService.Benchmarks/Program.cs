@@ -15,6 +15,7 @@ return args switch
         await EndToEndCommand.RunAsync(new Uri(url), sink, Int(events), Int(perRequest), Int(senders)),
     ["raw-sqlite", var file, var events] => await RawWriteCommands.SqliteAsync(file, Int(events)),
     ["raw-postgres", var connectionString, var events] => await RawWriteCommands.PostgresAsync(connectionString, Int(events)),
+    ["spill-rate", var folder, var small, var large, var rounds] => await SpillRateCommand.RunAsync(folder, Int(small), Int(large), Int(rounds)),
     ["body", var file, var events] => WriteBody(file, Int(events)),
     ["micro", .. var rest] => MicroCommand.Run(rest.Contains("--quick"), Option(rest, "--artifacts") ?? "BenchmarkDotNet.Artifacts", Option(rest, "--filter")),
     ["postgres", var connectionString, .. var rest] => await RunPostgresAsync(connectionString, rest),
@@ -45,6 +46,8 @@ static int Usage()
                                       batched end to end: send, then wait until the store holds every event
           raw-sqlite <file> <events>  bare prepared INSERT loop, one transaction, the sink's schema and pragmas
           raw-postgres <cs> <events>  bare binary COPY into a table of the sink's schema (bench_raw_events)
+          spill-rate <folder> <small> <large> <rounds>
+                                      the spill's write rate (one segment, fsync), events/s and memory bytes/s, small and large events
           body <file> <events>        write a request body of N sample events (no message ids)
           micro [--quick] [--artifacts dir] [--filter name]
                                       BenchmarkDotNet: parse+validate, queue, SQLite sink batch write

@@ -25,6 +25,8 @@ public sealed class OptionsValidationTests
     [InlineData("Kestrel:Limits:MaxConcurrentConnections", "0", "Kestrel:Limits:MaxConcurrentConnections = '0' is invalid: it must be between 1 and 1000000.")]
     [InlineData("Kestrel:Limits:RequestHeadersTimeout", "00:00:00", "Kestrel:Limits:RequestHeadersTimeout = '00:00:00'")]
     [InlineData("Kestrel:Limits:KeepAliveTimeout", "02:00:00", "Kestrel:Limits:KeepAliveTimeout = '02:00:00'")]
+    [InlineData("Tracker:Queue:MaxBytes", "1000", "Tracker:Queue:MaxBytes = '1000' is invalid: it must be between 1048576 (1 MiB)")]
+    [InlineData("Tracker:Queue:MaxWaitingBytes", "-1", "Tracker:Queue:MaxWaitingBytes = '-1'")]
     public async Task RefusesToStartWithAnInvalidSetting(string key, string value, string expected)
     {
         await using var app = TrackerHost.Build(new() { [key] = value });
@@ -43,6 +45,17 @@ public sealed class OptionsValidationTests
 
         Assert.Contains("Tracker:Queue:Capacity = '100'", error.Message, StringComparison.Ordinal);
         Assert.Contains("MaxBatchEvents (500)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RefusesAQueueByteBoundSmallerThanTwiceTheLargestBody()
+    {
+        // A body's events can take twice its size in memory (strings as UTF-16)
+        await using var app = TrackerHost.Build(new() { ["Tracker:Queue:MaxBytes"] = "3145728", ["Tracker:Api:MaxBodyBytes"] = "2097152" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Tracker:Queue:MaxBytes = '3145728' is invalid: it must be at least twice Tracker:Api:MaxBodyBytes (4194304)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

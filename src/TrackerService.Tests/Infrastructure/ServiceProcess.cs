@@ -28,6 +28,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public string Folder { get; }
 
+    /// <summary>The service's process id, for reading its memory from <c>/proc</c>.</summary>
+    public int ProcessId => _process.Id;
+
     public string DatabasePath => Path.Combine(Folder, "data", "events.db");
 
     public string SpillFolder => Path.Combine(Folder, "data", "spill");

@@ -74,9 +74,15 @@ public sealed class GracefulShutdownTests : IDisposable
     [Fact]
     public async Task EndsTheDrainEarlyEnoughToSpillAFullQueueBeforeTheDeadline()
     {
-        // Given a service with a 2 s shutdown budget, its store locked and its queue full (100,000 events: more
-        // than half a second of spilling, so a spill started at the deadline would end past it)
-        var settings = new Dictionary<string, string> { ["Tracker__Shutdown__Timeout"] = "00:00:02", ["Tracker__Queue__Capacity"] = "100000" };
+        // Given a service with a 2 s shutdown budget, its store locked and its queue full (100,000 events, about
+        // 30 MB: more than half a second of spilling at the planned rate, so a spill started at the deadline would end
+        // past it; the byte bound raised so that the count binds)
+        var settings = new Dictionary<string, string>
+        {
+            ["Tracker__Shutdown__Timeout"] = "00:00:02",
+            ["Tracker__Queue__Capacity"] = "100000",
+            ["Tracker__Queue__MaxBytes"] = "67108864",
+        };
         await using var service = await ServiceProcess.StartAsync(_folder, settings);
         await using var locker = await LockAsync(service.DatabasePath);
         var accepted = await PostAsync(service.Client, "full", requests: 1_000, size: 100, stopOnRefusal: true);

@@ -10,6 +10,9 @@ public sealed class DrainBudgetTests
     /// <summary>How often the budget checks the spill reserve (DrainBudget's own interval).</summary>
     private static readonly TimeSpan CheckInterval = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>What the budget spills in one second at its planned rate.</summary>
+    private static readonly PendingEvents FortyMegabytes = new(20_000, 40_000_000);
+
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
     [Fact]
@@ -53,20 +56,40 @@ public sealed class DrainBudgetTests
     }
 
     [Fact]
-    public void TheSpillReserveIsTheGraceAndThePendingEventsAtFiftyThousandASecond()
+    public void TheSpillReserveIsTheGraceAndThePendingBytesAtFortyMegabytesASecond()
     {
-        // 300 ms for the consumers to hand their batches back, and 50,000 events a second
-        Assert.Equal(TimeSpan.FromMilliseconds(300), DrainBudget.SpillReserve(0));
-        Assert.Equal(TimeSpan.FromMilliseconds(1300), DrainBudget.SpillReserve(50_000));
-        Assert.Equal(TimeSpan.FromMilliseconds(2300), DrainBudget.SpillReserve(100_000));
+        // 300 ms for the consumers to hand their batches back, and 40 MB of events' memory a second
+        Assert.Equal(TimeSpan.FromMilliseconds(300), DrainBudget.SpillReserve(new PendingEvents(0, 0)));
+        Assert.Equal(TimeSpan.FromMilliseconds(1300), DrainBudget.SpillReserve(new PendingEvents(20_000, 40_000_000)));
+        Assert.Equal(TimeSpan.FromMilliseconds(2300), DrainBudget.SpillReserve(new PendingEvents(2_600, 80_000_000)));
+    }
+
+    [Fact]
+    public void LargeEventsGetTheSpillTimeOfTheirBytesNotOfTheirNumber()
+    {
+        // Given 1,300 large events pending (about 30 KB each: 40 MB), the load
+        var large = DrainBudget.SpillReserve(new PendingEvents(1_300, 40_000_000));
+
+        // Then they get their bytes' time (1 s), not their number's (26 ms at 50,000 a second, which the count gave)
+        Assert.Equal(TimeSpan.FromMilliseconds(1300), large);
+    }
+
+    [Fact]
+    public void SmallEventsGetNoLessThanTheirNumbersTime()
+    {
+        // Given 50,000 small events pending (200 bytes each: 10 MB, a quarter of a second by bytes)
+        var small = DrainBudget.SpillReserve(new PendingEvents(50_000, 10_000_000));
+
+        // Then they get a second, at 50,000 a second: formatting each line costs CPU that the bytes don't show
+        Assert.Equal(TimeSpan.FromMilliseconds(1300), small);
     }
 
     [Fact]
     public void EndsTheDrainOnceTheTimeLeftNoLongerCoversSpillingWhatIsPending()
     {
-        // Given a 2 s budget reserving spill time for 50,000 pending events: 1.3 s, so the drain may run 0.7 s
+        // Given a 2 s budget reserving spill time for 40 MB of pending events: 1.3 s, so the drain may run 0.7 s
         using var budget = NewBudget(TimeSpan.FromSeconds(2));
-        budget.ReserveSpillTimeFor(() => 50_000);
+        budget.ReserveSpillTimeFor(() => FortyMegabytes);
 
         // When the clock runs, check by check, to 0.65 s
         AdvanceInChecks(TimeSpan.FromMilliseconds(650));
@@ -88,7 +111,7 @@ public sealed class DrainBudgetTests
     {
         // Given a 2 s budget reserving spill time for no pending event: 0.3 s, so the drain may run 1.7 s
         using var budget = NewBudget(TimeSpan.FromSeconds(2));
-        budget.ReserveSpillTimeFor(() => 0);
+        budget.ReserveSpillTimeFor(() => new PendingEvents(0, 0));
 
         // When the clock runs to 1.65 s, then one check more
         AdvanceInChecks(TimeSpan.FromMilliseconds(1650));
@@ -104,11 +127,11 @@ public sealed class DrainBudgetTests
     [Fact]
     public void EndsTheDrainAtOnceWhenTheBudgetCannotCoverSpillingWhatIsPending()
     {
-        // Given a 2 s budget and 100,000 pending events, whose spill is given 2.3 s
+        // Given a 2 s budget and 80 MB of pending events, whose spill is given 2.3 s
         using var budget = NewBudget(TimeSpan.FromSeconds(2));
 
         // When the reserve is asked for, before the clock moves
-        budget.ReserveSpillTimeFor(() => 100_000);
+        budget.ReserveSpillTimeFor(() => new PendingEvents(2_600, 80_000_000));
         _time.Advance(TimeSpan.Zero);
 
         // Then the drain has ended at once
@@ -119,14 +142,18 @@ public sealed class DrainBudgetTests
     [Fact]
     public void ReadsThePendingEventsAtEveryCheck()
     {
-        // Given a 2 s budget whose pending events drop from 50,000 to none at 0.5 s
+        // Given a 2 s budget whose pending events drop from 40 MB to none at 0.5 s
         using var budget = NewBudget(TimeSpan.FromSeconds(2));
-        var pending = 50_000;
-        budget.ReserveSpillTimeFor(() => Volatile.Read(ref pending));
+        var pending = FortyMegabytes;
+        var gate = new Lock();
+        budget.ReserveSpillTimeFor(() => { lock (gate) { return pending; } });
         AdvanceInChecks(TimeSpan.FromMilliseconds(500));
-        Volatile.Write(ref pending, 0);
+        lock (gate)
+        {
+            pending = new PendingEvents(0, 0);
+        }
 
-        // When the clock runs past 0.7 s, where 50,000 would have ended the drain, to 1.65 s
+        // When the clock runs past 0.7 s, where 40 MB would have ended the drain, to 1.65 s
         AdvanceInChecks(TimeSpan.FromMilliseconds(1150));
 
         // Then the drain goes on, and ends at the next check, at 1.7 s
@@ -141,7 +168,7 @@ public sealed class DrainBudgetTests
         // Given a budget with no timeout of its own, bounded by someone else's token, reserving spill time
         using var outer = new CancellationTokenSource();
         using var budget = new DrainBudget(Timeout.InfiniteTimeSpan, _time, NullLogger.Instance, outer.Token);
-        budget.ReserveSpillTimeFor(() => 1_000_000);
+        budget.ReserveSpillTimeFor(() => new PendingEvents(1_000_000, 1_000_000_000));
 
         // When a day passes
         _time.Advance(TimeSpan.FromDays(1));

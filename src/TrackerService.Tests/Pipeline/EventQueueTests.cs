@@ -262,6 +262,7 @@ public sealed class EventQueueTests
                 {
                     read.AddRange(TrackedEvents.Ids(request.Events));
                     CheckCount();
+                    queue.Release(request.Events.Length, EventQueue.SizeOf(request.Events)); // stored, as a consumer would say
                 }
             }
 

@@ -199,6 +199,8 @@ public sealed class TrackerTelemetryTests
         Assert.Equal(3, Sample(text, "tracker_events_rejected_total", "reason=\"invalid\""));
         Assert.Equal(0, Sample(text, "tracker_queue_depth"));
         Assert.Equal(new QueueOptions().Capacity, Sample(text, "tracker_queue_capacity"));
+        Assert.Equal(0, Sample(text, "tracker_queue_memory_bytes"));
+        Assert.Equal(new QueueOptions().MaxBytes, Sample(text, "tracker_queue_memory_limit_bytes"));
         Assert.Contains("\ndotnet_gc_collections_total", text, StringComparison.Ordinal);
         Assert.Contains("\nhttp_server_request_duration_seconds_bucket", text, StringComparison.Ordinal);
     }

@@ -19,7 +19,11 @@ internal static class CrossSectionRules
         return services;
     }
 
-    /// <summary>A request larger than the whole queue could never be admitted.</summary>
+    /// <summary>
+    /// A request larger than the whole queue could never be admitted. By bytes, a request of the largest body takes up
+    /// to about twice its size in memory (its strings as UTF-16): the byte bound holds at least that, so such a request
+    /// fits beside what consumers hold, not only into an empty queue.
+    /// </summary>
     private sealed class QueueHoldsTheLargestRequest(IOptions<ApiOptions> api) : IValidateOptions<QueueOptions>
     {
         public ValidateOptionsResult Validate(string? name, QueueOptions options)
@@ -32,6 +36,13 @@ internal static class CrossSectionRules
             {
                 check.Fail(nameof(options.Capacity), options.Capacity,
                     $"must be at least {ApiOptions.Section}:{nameof(ApiOptions.MaxBatchEvents)} ({largest})");
+            }
+
+            var largestBody = 2L * api.Value.MaxBodyBytes;
+            if (options.MaxBytes < largestBody)
+            {
+                check.Fail(nameof(options.MaxBytes), options.MaxBytes,
+                    $"must be at least twice {ApiOptions.Section}:{nameof(ApiOptions.MaxBodyBytes)} ({largestBody})");
             }
 
             return check.Result();

@@ -62,11 +62,29 @@ internal sealed partial class ShutdownCoordinator(
                 await Task.Delay(o.DrainDelay, time, budget.Deadline).ConfigureAwait(false);
             }
 
-            await server.StopAsync(budget.Deadline).ConfigureAwait(false);
+            // The requests in flight get their share of the budget, no more: when it is up, Kestrel aborts those still
+            // running (their clients got no 202 and retry), so one slow client can't keep the drain waiting.
+            using var requests = new CancellationTokenSource(o.RequestsShare, time);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(requests.Token, budget.Deadline);
+            try
+            {
+                await server.StopAsync(stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (stop.IsCancellationRequested)
+                {
+                    LogRequestsAborted(logger, budget.Elapsed.TotalMilliseconds, o.RequestsShare.TotalMilliseconds);
+                }
+            }
         }
         catch (OperationCanceledException) when (budget.Deadline.IsCancellationRequested)
         {
             // The deadline came while requests were still in flight: Kestrel has aborted them; carry on.
+        }
+        catch (OperationCanceledException)
+        {
+            // Their share of the budget is up: Kestrel has aborted them; carry on.
         }
 
         activity?.AddEvent(new ActivityEvent(TrackerTelemetry.EventIntakeStopped));
@@ -106,6 +124,9 @@ internal sealed partial class ShutdownCoordinator(
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Shutting down: {Queued} events queued or in flight, deadline {DeadlineMs} ms")]
     private static partial void LogStarting(ILogger logger, int queued, double deadlineMs);
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "Requests still in flight {ElapsedMs} ms into the shutdown were aborted (their share is {RequestsTimeoutMs} ms); their clients got no 202 and retry")]
+    private static partial void LogRequestsAborted(ILogger logger, double elapsedMs, double requestsTimeoutMs);
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Shutdown complete ({Outcome:l}): queued at start {Queued}, stored {Drained}, spilled {Spilled}, elapsed {ElapsedMs} ms of {DeadlineMs} ms")]
     private static partial void LogFinished(ILogger logger, string outcome, int queued, long drained, int spilled, double elapsedMs, double deadlineMs);

@@ -88,6 +88,7 @@ internal sealed partial class Consumer(
                     Interlocked.Add(ref _inFlight, -_batch.Count);
                 }
 
+                batcher.Release(_batch); // its memory is no longer held: the queue may take as much again
                 _batch.Clear(); // not before the counts: a batch in hand is either confirmed or handed back
             }
         }

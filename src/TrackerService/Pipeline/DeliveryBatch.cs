@@ -25,6 +25,16 @@ internal sealed class DeliveryBatch(int capacity)
 
     public int Count => Events.Count;
 
+    /// <summary>What the batch's events take in memory: the room the consumer gives back to the queue once they are stored or spilled.</summary>
+    public long Bytes { get; private set; }
+
+    /// <summary>Adds events, counting their bytes.</summary>
+    public void Add(ReadOnlySpan<TrackedEvent> events)
+    {
+        Events.AddRange(events);
+        Bytes += EventQueue.SizeOf(events);
+    }
+
     /// <summary>Records that events of the request with this span are being added to the batch.</summary>
     public void AddOrigin(ActivityContext origin)
     {
@@ -40,5 +50,6 @@ internal sealed class DeliveryBatch(int capacity)
         Events.Clear();
         Links.Clear();
         Requests = 0;
+        Bytes = 0;
     }
 }

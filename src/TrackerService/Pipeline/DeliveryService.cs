@@ -101,7 +101,7 @@ internal sealed class DeliveryService(
         var spilledBefore = _consumers.Sum(c => c.Spilled);
         var consumers = Task.WhenAll(_consumers.Select(c => c.Run));
         var deadlineReached = false;
-        budget.ReserveSpillTimeFor(() => queue.Count + InFlight);
+        budget.ReserveSpillTimeFor(() => queue.Pending);
         try
         {
             await consumers.WaitAsync(budget.DrainEnd).ConfigureAwait(false);

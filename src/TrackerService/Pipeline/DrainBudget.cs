@@ -20,10 +20,20 @@ internal sealed partial class DrainBudget : IDisposable
     public static readonly TimeSpan AbandonGrace = TimeSpan.FromMilliseconds(300);
 
     /// <summary>
-    /// The slowest spill rate planned for, in events per second: a quarter of what <c>bench/run</c> measures on a
-    /// 2-core machine (docs/performance.md), for a slower disk or larger events.
+    /// The slowest spill rate planned for, in bytes of memory (<c>TrackedEvent.MemoryBytes</c>) per second. The spill
+    /// writes one JSON line per event and fsyncs; measured on a 2-core machine it writes about 170 MB of events' memory a
+    /// second, small events (about 500 bytes) and large ones (about 30 KB) alike, so the time it takes follows the bytes
+    /// and not the number of events (docs/performance.md#the-spill-rate-in-bytes). 40 MB/s is under a quarter of that,
+    /// for a slower disk, and for a line format that changes how many bytes an event's line takes.
     /// </summary>
-    private const double SpillRateFloor = 50_000;
+    private const double SpillBytesPerSecondFloor = 40_000_000;
+
+    /// <summary>
+    /// The slowest spill rate planned for in events per second, the rule before bytes were counted: a quarter of the
+    /// small-event rate <c>bench/run</c> measured. Each line also costs CPU to format, and with the cores busy (a
+    /// parallel test run) 100,000 small events needed more than their bytes' time; the reserve is never less than this.
+    /// </summary>
+    private const double SpillEventsPerSecondFloor = 50_000;
 
     /// <summary>How often the drain checks whether the time left still covers spilling what is left.</summary>
     private static readonly TimeSpan ReserveCheckInterval = TimeSpan.FromMilliseconds(50);
@@ -68,14 +78,20 @@ internal sealed partial class DrainBudget : IDisposable
     /// <summary>Fires when the drain must end: at the deadline, or earlier by the spill reserve rule.</summary>
     public CancellationToken DrainEnd => _drainEnd.Token;
 
-    /// <summary>The time a spill of <paramref name="events"/> is given: the consumers' grace to hand back their batches, and the events at the planned rate.</summary>
-    public static TimeSpan SpillReserve(int events) => AbandonGrace + TimeSpan.FromSeconds(events / SpillRateFloor);
+    /// <summary>
+    /// The time a spill of <paramref name="pending"/> is given: the consumers' grace to hand back their batches, and the
+    /// events' bytes at the planned rate, or their number at its planned rate when that is slower (small events). A
+    /// count alone under-reserved large events by a factor of five (issue 13).
+    /// </summary>
+    public static TimeSpan SpillReserve(PendingEvents pending) =>
+        AbandonGrace + TimeSpan.FromSeconds(Math.Max(pending.Bytes / SpillBytesPerSecondFloor, pending.Count / SpillEventsPerSecondFloor));
 
     /// <summary>
     /// From now on, ends the drain (<see cref="DrainEnd"/>) as soon as the time left would no longer cover
-    /// spilling the <paramref name="pending"/> events (those still queued or in flight). No-op without a timeout.
+    /// spilling the <paramref name="pending"/> events (those still queued, in flight or held by consumers). No-op
+    /// without a timeout.
     /// </summary>
-    public void ReserveSpillTimeFor(Func<int> pending)
+    public void ReserveSpillTimeFor(Func<PendingEvents> pending)
     {
         if (Timeout == InfiniteTimeSpan || _reserveCheck is not null)
         {
@@ -93,7 +109,7 @@ internal sealed partial class DrainBudget : IDisposable
         _timeout.Dispose();
     }
 
-    private void CheckReserve(Func<int> pending)
+    private void CheckReserve(Func<PendingEvents> pending)
     {
         var events = pending();
         var left = Remaining;
@@ -107,7 +123,7 @@ internal sealed partial class DrainBudget : IDisposable
         {
             if (!_drainEnd.IsCancellationRequested)
             {
-                LogSpillReserve(_logger, left.TotalMilliseconds, events, reserve.TotalMilliseconds);
+                LogSpillReserve(_logger, left.TotalMilliseconds, events.Count, events.Bytes, reserve.TotalMilliseconds);
                 _drainEnd.Cancel();
             }
         }
@@ -117,6 +133,6 @@ internal sealed partial class DrainBudget : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 502, Level = LogLevel.Warning, Message = "Ending the drain {LeftMs} ms before the deadline: spilling the {Events} events left is given up to {ReserveMs} ms")]
-    private static partial void LogSpillReserve(ILogger logger, double leftMs, int events, double reserveMs);
+    [LoggerMessage(EventId = 502, Level = LogLevel.Warning, Message = "Ending the drain {LeftMs} ms before the deadline: spilling the {Events} events left ({Bytes} bytes) is given up to {ReserveMs} ms")]
+    private static partial void LogSpillReserve(ILogger logger, double leftMs, int events, long bytes, double reserveMs);
 }

@@ -47,6 +47,13 @@ internal sealed class TrackerTelemetry : IDisposable
         _meter.CreateObservableUpDownCounter("tracker.queue.capacity", () => capacity, "{event}", "Most events the queue holds.");
     }
 
+    /// <summary>Publishes what the queue's events take in memory (queued, and held by consumers until stored or spilled) and the most they may.</summary>
+    public void ObserveQueueMemory(Func<long> bytes, long maxBytes)
+    {
+        _meter.CreateObservableUpDownCounter("tracker.queue.memory", () => bytes(), "By", "Memory the queued events and those consumers hold take.");
+        _meter.CreateObservableUpDownCounter("tracker.queue.memory_limit", () => maxBytes, "By", "Most memory the queue's events may take.");
+    }
+
     public void Accepted(int count) => _accepted.Add(count);
 
     /// <param name="reason">One of the <c>Reason*</c> constants.</param>
