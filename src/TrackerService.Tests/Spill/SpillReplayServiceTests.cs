@@ -16,7 +16,7 @@ using TrackerService.Tests.Infrastructure;
 namespace TrackerService.Tests.Spill;
 
 /// <summary>Replay at start, from a real spill folder into a sink behind the real resilience pipeline.</summary>
-public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
+public sealed partial class SpillReplayServiceTests : IAsyncLifetime, IDisposable
 {
     private readonly DirectoryInfo _temp = Directory.CreateTempSubdirectory("spill-replay-tests-");
     private readonly FakeTimeProvider _time = new(TrackedEvents.ReceivedAt);
