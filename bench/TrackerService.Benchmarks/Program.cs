@@ -16,6 +16,7 @@ return args switch
     ["raw-sqlite", var file, var events] => await RawWriteCommands.SqliteAsync(file, Int(events)),
     ["raw-postgres", var connectionString, var events] => await RawWriteCommands.PostgresAsync(connectionString, Int(events)),
     ["body", var file, var events] => WriteBody(file, Int(events)),
+    ["spill", var folder, var events] => await SpillWriteCommand.RunAsync(folder, Int(events)),
     ["micro", .. var rest] => MicroCommand.Run(rest.Contains("--quick"), Option(rest, "--artifacts") ?? "BenchmarkDotNet.Artifacts", Option(rest, "--filter")),
     ["postgres", var connectionString, .. var rest] => await RunPostgresAsync(connectionString, rest),
     _ => Usage(),
@@ -46,6 +47,7 @@ static int Usage()
           raw-sqlite <file> <events>  bare prepared INSERT loop, one transaction, the sink's schema and pragmas
           raw-postgres <cs> <events>  bare binary COPY into a table of the sink's schema (bench_raw_events)
           body <file> <events>        write a request body of N sample events (no message ids)
+          spill <folder> <events>     the spill's write path with large events (~25 KB each): line size, MB/s
           micro [--quick] [--artifacts dir] [--filter name]
                                       BenchmarkDotNet: parse+validate, queue, SQLite sink batch write
           postgres <cs> [batches=50] [batchSize=1000] [rounds=3]
