@@ -1,4 +1,5 @@
 using System.Text;
+using TrackerService.Hosting;
 using TrackerService.Tests.Infrastructure;
 
 namespace TrackerService.Tests.Spill;
@@ -109,5 +110,32 @@ public sealed partial class SpillReplayServiceTests
         Assert.Equal(["done-0", "leftover"], sink.Received.Order());
         Assert.Empty(Store.ListSegments());
         Assert.Empty(Directory.GetFiles(Store.Folder, "*.partial"));
+    }
+
+    [Fact]
+    public async Task SendsSpilledEventsThatBreakTheIntakesRulesToTheDeadLetterTableAndStoresTheRest()
+    {
+        // Given a segment holding a valid event, one with a 10,000-character userId, one with a NUL in it, and one with no user id
+        var valid = TrackedEvents.Track("valid");
+        var tooLong = TrackedEvents.Track("too-long") with { UserId = new string('u', 10_000) };
+        var nul = TrackedEvents.Track("nul") with { UserId = "a\0b" };
+        var nobody = TrackedEvents.Track("nobody") with { UserId = null };
+        await SpillAsync([valid, tooLong, nul, nobody]);
+        var path = Assert.Single(Store.ListSegments());
+        var sink = new FakeSink();
+        var service = CreateService(sink, batchSize: 10, contract: new IntakeEventContract());
+
+        // When the spill is replayed
+        await service.StartAsync(CancellationToken.None);
+        await service.Completion.WaitAsync(Patience.Default);
+
+        // Then only the valid event is stored, the others are in the dead-letter table with their line, field and
+        // reason, and the segment, every line of which is accounted for, is deleted
+        Assert.Equal(["valid"], sink.Received);
+        Assert.Equal(["too-long", "nul", "nobody"], sink.Rejected.Select(r => r.MessageId));
+        Assert.All(sink.Rejected, r => Assert.Equal("userId", r.Field));
+        Assert.All(sink.Rejected, r => Assert.False(string.IsNullOrEmpty(r.Reason)));
+        Assert.Contains("\"messageId\":\"too-long\"", sink.Rejected[0].Raw, StringComparison.Ordinal);
+        Assert.False(File.Exists(path));
     }
 }

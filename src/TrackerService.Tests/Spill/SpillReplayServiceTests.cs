@@ -222,7 +222,7 @@ public sealed partial class SpillReplayServiceTests : IAsyncLifetime, IDisposabl
         _time.Advance(TimeSpan.FromSeconds(1)); // segment names sort by the time they were written
     }
 
-    private SpillReplayService CreateService(IEventSink sink, int batchSize = 2)
+    private SpillReplayService CreateService(IEventSink sink, int batchSize = 2, IEventContract? contract = null)
     {
         var pipelines = _provider.GetRequiredService<ResiliencePipelineProvider<string>>();
         var service = new SpillReplayService(
@@ -233,7 +233,8 @@ public sealed partial class SpillReplayServiceTests : IAsyncLifetime, IDisposabl
             _time,
             _lifetime,
             _telemetry,
-            NullLogger<SpillReplayService>.Instance);
+            NullLogger<SpillReplayService>.Instance,
+            contract);
         _services.Add(service);
         return service;
     }

@@ -25,6 +25,7 @@ internal static class TrackerServiceExtensions
         services.AddPipeline();
         services.AddEventSink(onCircuitClosed: sp => sp.GetRequiredService<ReplaySignal>().Wake); // the store is back: replay now
         services.AddSpill();
+        services.AddSingleton<IEventContract, IntakeEventContract>(); // replay holds spilled lines to the intake's rules
         services.AddLifecycle();
         services.AddCrossSectionRules();
 

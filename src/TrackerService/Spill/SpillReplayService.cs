@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Options;
 using TrackerService.Events;
 using TrackerService.Sinks;
@@ -19,7 +20,8 @@ internal sealed partial class SpillReplayService(
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     TrackerTelemetry telemetry,
-    ILogger<SpillReplayService> logger) : IHostedService, IDisposable
+    ILogger<SpillReplayService> logger,
+    IEventContract? contract = null) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private CancellationTokenRegistration _onStopping;
@@ -127,6 +129,7 @@ internal sealed partial class SpillReplayService(
         activity?.SetTag(TrackerTelemetry.TagSpillSegment, Path.GetFileName(path));
         var o = options.Value;
         var batch = new List<TrackedEvent>(Math.Min(o.ReplayBatchSize, 4096));
+        var rejected = new List<RejectedEvent>();
         int events = 0, stored = 0, badLines = 0;
         var torn = false;
         try
@@ -140,10 +143,19 @@ internal sealed partial class SpillReplayService(
 
                 if (line.Text is { } complete && SpillFormat.Read(complete) is { } e)
                 {
-                    batch.Add(e);
-                    if (batch.Count >= o.ReplayBatchSize)
+                    // Held to the intake's rules, as a request is: what breaks them goes to the dead-letter table.
+                    if (contract?.Check(e) is { } fault)
                     {
-                        stored += await WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+                        rejected.Add(new RejectedEvent(e.MessageId, Encoding.UTF8.GetString(complete), fault.Reason, e.ReceivedAt, fault.Field));
+                    }
+                    else
+                    {
+                        batch.Add(e);
+                    }
+
+                    if (batch.Count + rejected.Count >= o.ReplayBatchSize)
+                    {
+                        stored += await WriteAsync(batch, rejected, path, cancellationToken).ConfigureAwait(false);
                         events += batch.Count;
                         batch.Clear();
                     }
@@ -158,7 +170,7 @@ internal sealed partial class SpillReplayService(
                 }
             }
 
-            stored += await WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+            stored += await WriteAsync(batch, rejected, path, cancellationToken).ConfigureAwait(false);
             events += batch.Count;
         }
         catch (SpillUnreadableException ex)
@@ -186,8 +198,16 @@ internal sealed partial class SpillReplayService(
         }
     }
 
-    private async Task<int> WriteAsync(List<TrackedEvent> chunk, CancellationToken cancellationToken)
+    /// <summary>Stores a batch, after the lines that break the contract go to the dead-letter table (and are cleared).</summary>
+    private async Task<int> WriteAsync(List<TrackedEvent> chunk, List<RejectedEvent> rejected, string path, CancellationToken cancellationToken)
     {
+        if (rejected.Count > 0)
+        {
+            await sink.RejectAsync(rejected, cancellationToken).ConfigureAwait(false);
+            LogRejected(logger, rejected.Count, path, rejected[0].Field, rejected[0].Reason);
+            rejected.Clear();
+        }
+
         if (chunk.Count == 0)
         {
             return 0;
@@ -239,6 +259,9 @@ internal sealed partial class SpillReplayService(
 
     [LoggerMessage(EventId = 414, Level = LogLevel.Warning, Message = "Spill replay stopped; the segments are kept and tried again later")]
     private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 417, Level = LogLevel.Warning, Message = "{Events} spilled events in {Segment} break the event contract (the first: {Field}, {Reason}); they went to the dead-letter table")]
+    private static partial void LogRejected(ILogger logger, int events, string segment, string? field, string reason);
 
     [LoggerMessage(EventId = 415, Level = LogLevel.Error, Message = "Spill segment {Segment} could not be read; replay goes on with the next segment")]
     private static partial void LogUnreadable(ILogger logger, Exception exception, string segment);
