@@ -85,42 +85,51 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
 
     /// <summary>
     /// The shutdown's spill: writes <paramref name="events"/> whatever the size cap (nothing accepted may be lost),
-    /// segment by segment, until <paramref name="deadline"/>. A segment the disk refuses is tried again in smaller
-    /// pieces, down to one event, then again after a pause until the deadline, since space may come back. A segment
-    /// already being written when the deadline comes is finished (the watchdog waits for it).
+    /// segment by segment. A segment the disk refuses is tried again in smaller pieces, down to one event, then
+    /// again after a pause until <paramref name="deadline"/>, since space may come back. Segments the disk takes go
+    /// on being written past the deadline: their events exist nowhere else, and the watchdog waits for a spill in
+    /// progress (<see cref="IsWriting"/> holds for the whole call, between segments too); only the retries stop.
     /// </summary>
     /// <returns>How many events were kept (the first ones, in order) and, if not all, the last error.</returns>
     public async Task<SpillKept> KeepAsync(IReadOnlyList<TrackedEvent> events, CancellationToken deadline)
     {
         int kept = 0, piece = Math.Max(1, events.Count);
         Exception? lastError = null;
-        while (kept < events.Count && !deadline.IsCancellationRequested)
+        Interlocked.Increment(ref _writing);
+        try
         {
-            try
+            while (kept < events.Count && (lastError is null || !deadline.IsCancellationRequested))
             {
-                kept += (await WriteSegmentAsync(events, kept, Math.Min(piece, events.Count - kept), CancellationToken.None).ConfigureAwait(false)).Events;
-                piece = piece >= events.Count / 2 ? events.Count : piece * 2;
-                lastError = null;
-            }
-            catch (Exception ex) when (IsDiskError(ex))
-            {
-                lastError = ex;
-                Refused(ex, events.Count - kept);
-                if (piece > 1)
-                {
-                    piece /= 2;
-                    continue;
-                }
-
                 try
                 {
-                    await Task.Delay(RetryPause, time, deadline).ConfigureAwait(false);
+                    kept += (await WriteSegmentAsync(events, kept, Math.Min(piece, events.Count - kept), CancellationToken.None).ConfigureAwait(false)).Events;
+                    piece = piece >= events.Count / 2 ? events.Count : piece * 2;
+                    lastError = null;
                 }
-                catch (OperationCanceledException)
+                catch (Exception ex) when (IsDiskError(ex))
                 {
-                    break;
+                    lastError = ex;
+                    Refused(ex, events.Count - kept);
+                    if (piece > 1)
+                    {
+                        piece /= 2;
+                        continue;
+                    }
+
+                    try
+                    {
+                        await Task.Delay(RetryPause, time, deadline).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
                 }
             }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _writing);
         }
 
         if (kept < events.Count)
