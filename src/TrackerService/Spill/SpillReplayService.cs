@@ -270,5 +270,5 @@ internal sealed partial class SpillReplayService(
     private static partial void LogStuck(ILogger logger, Exception exception, string segment);
 }
 
-// Over 200 lines: the replay loop and how one segment is streamed, stored and then deleted or kept aside belong
-// together; the logging methods take the rest.
+// Over 200 lines: the replay loop and how one segment is streamed, checked against the contract, stored (or
+// dead-lettered) and then deleted or kept aside belong together; the logging methods take the rest.
