@@ -17,6 +17,7 @@ return args switch
     ["raw-postgres", var connectionString, var events] => await RawWriteCommands.PostgresAsync(connectionString, Int(events)),
     ["spill-rate", var folder, var small, var large, var rounds] => await SpillRateCommand.RunAsync(folder, Int(small), Int(large), Int(rounds)),
     ["body", var file, var events] => WriteBody(file, Int(events)),
+    ["spill", var folder, var events] => await SpillWriteCommand.RunAsync(folder, Int(events)),
     ["micro", .. var rest] => MicroCommand.Run(rest.Contains("--quick"), Option(rest, "--artifacts") ?? "BenchmarkDotNet.Artifacts", Option(rest, "--filter")),
     ["postgres", var connectionString, .. var rest] => await RunPostgresAsync(connectionString, rest),
     _ => Usage(),
@@ -49,6 +50,7 @@ static int Usage()
           spill-rate <folder> <small> <large> <rounds>
                                       the spill's write rate (one segment, fsync), events/s and memory bytes/s, small and large events
           body <file> <events>        write a request body of N sample events (no message ids)
+          spill <folder> <events>     the spill's write path with large events (~25 KB each): line size, MB/s
           micro [--quick] [--artifacts dir] [--filter name]
                                       BenchmarkDotNet: parse+validate, queue, SQLite sink batch write
           postgres <cs> [batches=50] [batchSize=1000] [rounds=3]

@@ -30,7 +30,7 @@ internal static class RawWriteCommands
         await connection.OpenAsync();
         using (var setup = connection.CreateCommand())
         {
-            setup.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;" + SqliteEventSink.Schema;
+            setup.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;" + SqliteEventsTable.Schema;
             await setup.ExecuteNonQueryAsync();
         }
 
@@ -54,9 +54,9 @@ internal static class RawWriteCommands
                 p[2].Value = (object?)e.Event ?? DBNull.Value;
                 p[3].Value = (object?)e.UserId ?? DBNull.Value;
                 p[4].Value = (object?)e.AnonymousId ?? DBNull.Value;
-                p[5].Value = SqliteEventSink.FormatTime(e.Timestamp);
-                p[6].Value = SqliteEventSink.FormatTime(e.SentAt);
-                p[7].Value = SqliteEventSink.FormatTime(e.ReceivedAt);
+                p[5].Value = SqliteStatement.FormatTime(e.Timestamp);
+                p[6].Value = SqliteStatement.FormatTime(e.SentAt);
+                p[7].Value = SqliteStatement.FormatTime(e.ReceivedAt);
                 p[8].Value = (object?)json.Properties ?? DBNull.Value;
                 p[9].Value = (object?)json.Traits ?? DBNull.Value;
                 p[10].Value = (object?)json.Context ?? DBNull.Value;

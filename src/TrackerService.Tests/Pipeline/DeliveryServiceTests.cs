@@ -120,10 +120,40 @@ public sealed class DeliveryServiceTests : IDisposable
         Assert.Equal(["a-0", "a-1", "b-0", "b-1", "b-2"], spilled.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task CountsWhatTheSpillCouldNotWriteByTheDeadlineAsLostAndFailsTheExitCode()
+    {
+        // Given one consumer whose first batch the store holds, 3 more events queued, and a spill whose folder can't be created
+        await File.WriteAllTextAsync(_spill.Folder, "a file where the spill folder should be");
+        var sink = new FakeSink().HoldingWrites();
+        using var delivery = NewService(sink, consumers: 1, batchSize: 2);
+        await delivery.StartAsync(CancellationToken.None);
+        await EnqueueAsync("a", 2);
+        await sink.FirstWrite.WaitAsync(Patience.Default);
+        await EnqueueAsync("b", 3);
+        _queue.CompleteWriter();
+
+        // When the drain is given 2 s and the clock runs past the deadline
+        using var budget = new DrainBudget(TimeSpan.FromSeconds(2), _time, NullLogger.Instance);
+        var drain = delivery.DrainAsync(budget);
+        for (var step = 0; step < 200 && !drain.IsCompleted; step++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Yield();
+        }
+
+        // Then the drain ends, with all 5 events counted lost, none spilled, and the exit code is a failure
+        var result = await drain.WaitAsync(Patience.Default);
+        Assert.Equal(new DrainResult(0, DeadlineReached: true, Lost: 5), result);
+        Assert.Equal(1, _failure!.ExitCode);
+    }
+
+    private ComponentFailure? _failure;
+
     private DeliveryService NewService(FakeSink sink, int consumers, int batchSize)
     {
         var writer = new SinkWriter(sink, new SinkPipeline(new SinkOptions(), sink.IsTransient, _time), _time, _telemetry);
-        var failure = new ComponentFailure(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<ComponentFailure>.Instance);
+        var failure = _failure = new ComponentFailure(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<ComponentFailure>.Instance);
         var options = new DeliveryOptions { Consumers = consumers, BatchSize = batchSize, FlushInterval = TimeSpan.FromMinutes(1) };
         return new DeliveryService(
             _queue, writer, _spill, Microsoft.Extensions.Options.Options.Create(options), failure, _time, _telemetry, NullLogger<DeliveryService>.Instance);

@@ -16,7 +16,7 @@ using TrackerService.Tests.Infrastructure;
 namespace TrackerService.Tests.Spill;
 
 /// <summary>Replay at start, from a real spill folder into a sink behind the real resilience pipeline.</summary>
-public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
+public sealed partial class SpillReplayServiceTests : IAsyncLifetime, IDisposable
 {
     private readonly DirectoryInfo _temp = Directory.CreateTempSubdirectory("spill-replay-tests-");
     private readonly FakeTimeProvider _time = new(TrackedEvents.ReceivedAt);
@@ -105,7 +105,7 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task ReplaysTheCompleteEventsOfASegmentWithATornTailAndDeletesIt()
+    public async Task ReplaysTheCompleteEventsOfASegmentWithATornTailAndKeepsItAside()
     {
         // Given a segment whose last line was cut short
         await SpillAsync(TrackedEvents.Many(3, "t"));
@@ -119,10 +119,10 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
         await service.StartAsync(CancellationToken.None);
         await service.Completion.WaitAsync(Patience.Default);
 
-        // Then its complete events are stored and the segment is deleted, not moved aside
+        // Then its complete events are stored, and the segment, not every byte of which was an event, is kept aside
         Assert.Equal(["t-0", "t-1", "t-2"], sink.Received);
         Assert.False(File.Exists(path));
-        Assert.False(Directory.Exists(CorruptFolder));
+        Assert.True(File.Exists(Path.Combine(CorruptFolder, Path.GetFileName(path))));
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
         _time.Advance(TimeSpan.FromSeconds(1)); // segment names sort by the time they were written
     }
 
-    private SpillReplayService CreateService(IEventSink sink, int batchSize = 2)
+    private SpillReplayService CreateService(IEventSink sink, int batchSize = 2, IEventContract? contract = null)
     {
         var pipelines = _provider.GetRequiredService<ResiliencePipelineProvider<string>>();
         var service = new SpillReplayService(
@@ -233,7 +233,8 @@ public sealed class SpillReplayServiceTests : IAsyncLifetime, IDisposable
             _time,
             _lifetime,
             _telemetry,
-            NullLogger<SpillReplayService>.Instance);
+            NullLogger<SpillReplayService>.Instance,
+            contract);
         _services.Add(service);
         return service;
     }

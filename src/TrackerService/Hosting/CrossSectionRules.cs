@@ -3,6 +3,7 @@ using TrackerService.Api;
 using TrackerService.Options;
 using TrackerService.Pipeline;
 using TrackerService.Sinks;
+using TrackerService.Spill;
 
 namespace TrackerService.Hosting;
 
@@ -16,6 +17,10 @@ internal static class CrossSectionRules
     {
         services.AddSingleton<IValidateOptions<QueueOptions>, QueueHoldsTheLargestRequest>();
         services.AddSingleton<IValidateOptions<SinkOptions>, SinkHasItsConnectionString>();
+
+        // Replay's bound on a line: 8 times the largest event (the older format's escapes) plus the server's fields.
+        services.AddOptions<SpillOptions>().PostConfigure<IOptions<ApiOptions>>((spill, api) =>
+            spill.MaxLineBytes = (int)Math.Min(int.MaxValue, (8L * api.Value.MaxEventBytes) + 4096));
         return services;
     }
 

@@ -26,13 +26,15 @@ internal static class TrackerServiceExtensions
         services.AddPipeline();
         services.AddEventSink(onCircuitClosed: sp => sp.GetRequiredService<ReplaySignal>().Wake); // the store is back: replay now
         services.AddSpill();
+        services.AddSingleton<IEventContract, IntakeEventContract>(); // replay holds spilled lines to the intake's rules
         services.AddLifecycle();
         services.AddCrossSectionRules();
 
         // Ready while the process takes events, whatever the store's state (an open circuit only degrades it).
         services.AddHealthChecks()
             .AddCheck<ReadinessHealthCheck>("lifecycle", tags: [ReadinessHealthCheck.Tag])
-            .AddCheck<SinkHealthCheck>("sink", tags: [ReadinessHealthCheck.Tag]);
+            .AddCheck<SinkHealthCheck>("sink", tags: [ReadinessHealthCheck.Tag])
+            .AddCheck<SpillHealthCheck>("spill", tags: [ReadinessHealthCheck.Tag]); // not ready when events can go nowhere
 
         // Hosted services start in this order, before the web server, and stop in reverse, after it: the admin
         // listener is up before anything else and answers until the very end; the consumers run before replay

@@ -106,7 +106,8 @@ internal sealed partial class Consumer(
 
     /// <summary>
     /// Writes the batch to the store; when the store is unavailable (retries exhausted, circuit open) writes it
-    /// to the spill for replay instead. When the spill is full too, keeps the batch and tries again after a
+    /// to the spill for replay instead. When the spill is full too, or the disk refuses the write (no space left,
+    /// read-only, an I/O error), keeps the batch and tries again after a
     /// pause: this consumer stops reading, the queue fills, and clients get 503 rather than the disk filling up.
     /// </summary>
     /// <returns>The batch's outcome: <see cref="TrackerTelemetry.OutcomeStored"/> or <see cref="TrackerTelemetry.OutcomeSpilled"/>.</returns>
@@ -139,6 +140,6 @@ internal sealed partial class Consumer(
     [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "The store is unavailable ({Reason}); consumer {Consumer} spilled a batch of {Events} events for replay")]
     private static partial void LogSpilled(ILogger logger, int consumer, int events, string reason);
 
-    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "The store is unavailable and the spill is full; consumer {Consumer} holds a batch of {Events} events (clients get 503 when the queue fills)")]
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "The store is unavailable and the spill is full or can't be written; consumer {Consumer} holds a batch of {Events} events (clients get 503 when the queue fills)")]
     private static partial void LogSpillFull(ILogger logger, int consumer, int events);
 }

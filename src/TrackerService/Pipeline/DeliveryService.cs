@@ -134,10 +134,20 @@ internal sealed class DeliveryService(
             left.AddRange(request.Events);
         }
 
-        await spill.WriteAsync(left, CancellationToken.None).ConfigureAwait(false);
-        telemetry.Spilled(left.Count);
+        // Segment by segment until the deadline, retrying what the disk refuses; what it never takes is lost, said
+        // exactly (the spill logs how many and why), and the process exits non-zero.
+        var kept = await spill.KeepAsync(left, budget.Deadline).ConfigureAwait(false);
+        telemetry.Spilled(kept.Events);
+        var lost = left.Count - kept.Events;
+        Activity.Current?.SetTag(TrackerTelemetry.TagShutdownLost, lost);
+        if (lost > 0)
+        {
+            telemetry.SpillLost(lost);
+            failure.Fail("The shutdown spill", new IOException($"{lost} of {left.Count} accepted events could not be spilled", kept.LastError));
+        }
+
         var spilledByConsumers = (int)(_consumers.Sum(c => c.Spilled) - spilledBefore);
-        return new DrainResult(left.Count + spilledByConsumers, deadlineReached);
+        return new DrainResult(kept.Events + spilledByConsumers, deadlineReached, lost);
     }
 
     private ActivityContext DrainSpan()

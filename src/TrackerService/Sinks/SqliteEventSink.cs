@@ -14,7 +14,8 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
 {
     public const string DefaultConnectionString = "Data Source=data/events.db";
 
-    private const int SQLITE_BUSY = 5, SQLITE_LOCKED = 6, SQLITE_IOERR = 10, SQLITE_FULL = 13, SQLITE_PROTOCOL = 15;
+    private const int SQLITE_BUSY = 5, SQLITE_LOCKED = 6, SQLITE_READONLY = 8, SQLITE_IOERR = 10, SQLITE_FULL = 13, SQLITE_CANTOPEN = 14,
+        SQLITE_PROTOCOL = 15;
 
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly string _connectionString;
@@ -159,13 +160,15 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     public string Name => "sqlite";
 
     /// <summary>
-    /// A busy or locked database (another writer, a long checkpoint) and I/O errors can clear up; a missing
-    /// table, a corrupt or read-only file or a constraint failure will not, however often it is tried.
+    /// A busy or locked database (another writer, a long checkpoint) can clear up, and so can the disk's errors: a
+    /// full disk, I/O errors, a file or folder made read-only or that can't be opened (its permissions, an
+    /// immutable flag) are the store being unavailable, not broken: the batch is spilled and tried again. A missing
+    /// table, a corrupt file or a constraint failure will not clear, however often it is tried. The primary code is
+    /// read off an extended one (<c>SQLITE_IOERR_WRITE</c> is 10 | 3 &lt;&lt; 8).
     /// </summary>
-    public bool IsTransient(Exception exception) => exception is SqliteException
-    {
-        SqliteErrorCode: SQLITE_BUSY or SQLITE_LOCKED or SQLITE_IOERR or SQLITE_PROTOCOL or SQLITE_FULL,
-    };
+    public bool IsTransient(Exception exception) => exception is SqliteException sqlite
+        && (sqlite.SqliteErrorCode & 0xFF) is SQLITE_BUSY or SQLITE_LOCKED or SQLITE_READONLY or SQLITE_IOERR or SQLITE_FULL
+            or SQLITE_CANTOPEN or SQLITE_PROTOCOL;
 
     public async ValueTask DisposeAsync()
     {

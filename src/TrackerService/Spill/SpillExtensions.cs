@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using TrackerService.Options;
 
 namespace TrackerService.Spill;
@@ -9,6 +10,7 @@ internal static class SpillExtensions
     public static IServiceCollection AddSpill(this IServiceCollection services)
     {
         services.AddTrackerOptions<SpillOptions, SpillOptionsValidator>(SpillOptions.Section);
+        services.AddSingleton<IValidateOptions<SpillOptions>, SpillFolderCheck>(); // at start: the folder can be written
         services.AddSingleton<SpillStore>();
         services.AddSingleton<ReplaySignal>();
         services.AddSingleton<SpillReplayService>();

@@ -1,4 +1,6 @@
+using System.Text;
 using Microsoft.Extensions.Options;
+using TrackerService.Events;
 using TrackerService.Sinks;
 using TrackerService.Telemetry;
 
@@ -18,11 +20,13 @@ internal sealed partial class SpillReplayService(
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     TrackerTelemetry telemetry,
-    ILogger<SpillReplayService> logger) : IHostedService, IDisposable
+    ILogger<SpillReplayService> logger,
+    IEventContract? contract = null) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private CancellationTokenRegistration _onStopping;
     private volatile bool _disposed;
+    private readonly HashSet<string> _stuck = [];
     private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _replay = Task.CompletedTask;
 
@@ -109,44 +113,135 @@ internal sealed partial class SpillReplayService(
         }
     }
 
+    /// <summary>
+    /// Replays one segment as a stream, a batch at a time. The segment is deleted only when every byte of it was an
+    /// event now stored; otherwise (a torn, garbled or too-long line) it is moved aside after its events are stored.
+    /// A segment that can't be read is moved aside and the pass goes on; a store that is down stops the pass.
+    /// </summary>
     private async Task ReplaySegmentAsync(string path, CancellationToken cancellationToken)
     {
-        using var activity = TrackerTelemetry.ActivitySource.StartActivity(TrackerTelemetry.SpanReplay);
-        var segment = await SpillStore.ReadAsync(path, cancellationToken).ConfigureAwait(false);
-        activity?.SetTag(TrackerTelemetry.TagSpillSegment, Path.GetFileName(path));
-        activity?.SetTag(TrackerTelemetry.TagSpillEvents, segment.Events.Count);
-        if (segment.TornTail)
+        if (_stuck.Contains(path))
         {
-            telemetry.SpillLinesSkipped(1);
+            return; // could not be moved aside before: a person has to look at it
+        }
+
+        using var activity = TrackerTelemetry.ActivitySource.StartActivity(TrackerTelemetry.SpanReplay);
+        activity?.SetTag(TrackerTelemetry.TagSpillSegment, Path.GetFileName(path));
+        var o = options.Value;
+        var batch = new List<TrackedEvent>(Math.Min(o.ReplayBatchSize, 4096));
+        var rejected = new List<RejectedEvent>();
+        int events = 0, stored = 0, badLines = 0;
+        var torn = false;
+        try
+        {
+            await foreach (var line in SpillLines.ReadAsync(path, o.MaxLineBytes, cancellationToken).ConfigureAwait(false))
+            {
+                if (line.Text is { } text && text.AsSpan().Trim((byte)'\r').IsEmpty)
+                {
+                    continue;
+                }
+
+                if (line.Text is { } complete && SpillFormat.Read(complete) is { } e)
+                {
+                    // Held to the intake's rules, as a request is: what breaks them goes to the dead-letter table.
+                    if (contract?.Check(e) is { } fault)
+                    {
+                        rejected.Add(new RejectedEvent(e.MessageId, Encoding.UTF8.GetString(complete), fault.Reason, e.ReceivedAt, fault.Field));
+                    }
+                    else
+                    {
+                        batch.Add(e);
+                    }
+
+                    if (batch.Count + rejected.Count >= o.ReplayBatchSize)
+                    {
+                        stored += await WriteAsync(batch, rejected, path, cancellationToken).ConfigureAwait(false);
+                        events += batch.Count;
+                        batch.Clear();
+                    }
+                }
+                else if (line.Unterminated)
+                {
+                    torn = true;
+                }
+                else
+                {
+                    badLines++;
+                }
+            }
+
+            stored += await WriteAsync(batch, rejected, path, cancellationToken).ConfigureAwait(false);
+            events += batch.Count;
+        }
+        catch (SpillUnreadableException ex)
+        {
+            LogUnreadable(logger, ex, path);
+            SetAside(path, TrackerTelemetry.SpillUnreadable, events);
+            return;
+        }
+
+        activity?.SetTag(TrackerTelemetry.TagSpillEvents, events);
+        if (torn)
+        {
             LogTornTail(logger, path);
         }
 
-        var stored = 0;
-        foreach (var chunk in segment.Events.Chunk(options.Value.ReplayBatchSize))
+        if (torn || badLines > 0)
         {
-            using var batch = TrackerTelemetry.StartBatch(chunk.Length, requests: 0, links: null);
-            try
-            {
-                stored += await sink.WriteAsync(chunk, batch, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                TrackerTelemetry.SetOutcome(batch, TrackerTelemetry.OutcomeFailed, ex);
-                throw;
-            }
-
-            TrackerTelemetry.SetOutcome(batch, TrackerTelemetry.OutcomeStored);
-            telemetry.Replayed(chunk.Length);
-        }
-
-        if (segment.Corrupt)
-        {
-            LogCorrupt(logger, path, spill.MoveAside(path), segment.Events.Count);
+            telemetry.SpillLinesSkipped(badLines + (torn ? 1 : 0));
+            SetAside(path, TrackerTelemetry.SpillCorrupt, events);
         }
         else
         {
             spill.Delete(path);
-            LogReplayed(logger, segment.Events.Count, stored, path);
+            LogReplayed(logger, events, stored, path);
+        }
+    }
+
+    /// <summary>Stores a batch, after the lines that break the contract go to the dead-letter table (and are cleared).</summary>
+    private async Task<int> WriteAsync(List<TrackedEvent> chunk, List<RejectedEvent> rejected, string path, CancellationToken cancellationToken)
+    {
+        if (rejected.Count > 0)
+        {
+            await sink.RejectAsync(rejected, cancellationToken).ConfigureAwait(false);
+            LogRejected(logger, rejected.Count, path, rejected[0].Field, rejected[0].Reason);
+            rejected.Clear();
+        }
+
+        if (chunk.Count == 0)
+        {
+            return 0;
+        }
+
+        using var batch = TrackerTelemetry.StartBatch(chunk.Count, requests: 0, links: null);
+        int stored;
+        try
+        {
+            stored = await sink.WriteAsync(chunk, batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            TrackerTelemetry.SetOutcome(batch, TrackerTelemetry.OutcomeFailed, ex);
+            throw;
+        }
+
+        TrackerTelemetry.SetOutcome(batch, TrackerTelemetry.OutcomeStored);
+        telemetry.Replayed(chunk.Count);
+        return stored;
+    }
+
+    /// <summary>Keeps a segment that can't be trusted where replay no longer looks; one that can't even be moved is skipped from now on.</summary>
+    private void SetAside(string path, string reason, int events)
+    {
+        telemetry.SpillSegmentSetAside(reason);
+        try
+        {
+            LogCorrupt(logger, path, reason, spill.MoveAside(path), events);
+        }
+        catch (Exception ex) when (SpillStore.IsDiskError(ex))
+        {
+            _stuck.Add(path);
+            LogStuck(logger, ex, path);
         }
     }
 
@@ -159,9 +254,21 @@ internal sealed partial class SpillReplayService(
     [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "Spill segment {Segment} ends with a torn line (a write cut short); the line was skipped")]
     private static partial void LogTornTail(ILogger logger, string segment);
 
-    [LoggerMessage(EventId = 413, Level = LogLevel.Error, Message = "Spill segment {Segment} is corrupt; its {Events} readable events were replayed and the file was moved to {MovedTo} for inspection")]
-    private static partial void LogCorrupt(ILogger logger, string segment, string movedTo, int events);
+    [LoggerMessage(EventId = 413, Level = LogLevel.Error, Message = "Spill segment {Segment} is {Reason:l}; its {Events} readable events were replayed and the file was moved to {MovedTo} for inspection")]
+    private static partial void LogCorrupt(ILogger logger, string segment, string reason, string movedTo, int events);
 
     [LoggerMessage(EventId = 414, Level = LogLevel.Warning, Message = "Spill replay stopped; the segments are kept and tried again later")]
     private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 417, Level = LogLevel.Warning, Message = "{Events} spilled events in {Segment} break the event contract (the first: {Field}, {Reason}); they went to the dead-letter table")]
+    private static partial void LogRejected(ILogger logger, int events, string segment, string? field, string reason);
+
+    [LoggerMessage(EventId = 415, Level = LogLevel.Error, Message = "Spill segment {Segment} could not be read; replay goes on with the next segment")]
+    private static partial void LogUnreadable(ILogger logger, Exception exception, string segment);
+
+    [LoggerMessage(EventId = 416, Level = LogLevel.Error, Message = "Spill segment {Segment} could not be moved aside; replay skips it until the service restarts")]
+    private static partial void LogStuck(ILogger logger, Exception exception, string segment);
 }
+
+// Over 200 lines: the replay loop and how one segment is streamed, checked against the contract, stored (or
+// dead-lettered) and then deleted or kept aside belong together; the logging methods take the rest.

@@ -19,6 +19,8 @@ internal sealed class TrackerTelemetry : IDisposable
     private readonly Counter<long> _replayed;
     private readonly Counter<long> _spillLinesSkipped;
     private readonly Histogram<double> _batchDuration;
+    private readonly Counter<long> _spillSegmentsSetAside;
+    private readonly Counter<long> _spillLost;
 
     public TrackerTelemetry(IMeterFactory meterFactory)
     {
@@ -29,6 +31,8 @@ internal sealed class TrackerTelemetry : IDisposable
         _spilled = _meter.CreateCounter<long>("tracker.events.spilled", "{event}", "Accepted events written to the local spill.");
         _replayed = _meter.CreateCounter<long>("tracker.events.replayed", "{event}", "Spilled events written to the store by replay.");
         _spillLinesSkipped = _meter.CreateCounter<long>("tracker.spill.lines_skipped", "{line}", "Torn spill lines skipped on replay.");
+        _spillSegmentsSetAside = _meter.CreateCounter<long>("tracker.spill.segments_set_aside", "{segment}", "Spill segments replay could not read or account for whole, kept aside, by reason.");
+        _spillLost = _meter.CreateCounter<long>("tracker.spill.events_lost", "{event}", "Accepted events the shutdown spill could not write by its deadline.");
         _batchDuration = _meter.CreateHistogram<double>("tracker.batch.duration", "s", "Time to write one batch to the store, retries included.",
             tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
@@ -66,6 +70,11 @@ internal sealed class TrackerTelemetry : IDisposable
     public void Replayed(int count) => _replayed.Add(count);
 
     public void SpillLinesSkipped(int count) => _spillLinesSkipped.Add(count);
+
+    /// <param name="reason"><see cref="SpillUnreadable"/> or <see cref="SpillCorrupt"/>.</param>
+    public void SpillSegmentSetAside(string reason) => _spillSegmentsSetAside.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void SpillLost(int count) => _spillLost.Add(count);
 
     public void BatchWritten(TimeSpan duration) => _batchDuration.Record(duration.TotalSeconds);
 
@@ -124,6 +133,9 @@ internal sealed class TrackerTelemetry : IDisposable
     public const string TagShutdownElapsedMs = "tracker.shutdown.elapsed_ms";
     public const string TagShutdownOutcome = "tracker.shutdown.outcome";
 
+    /// <summary>Events left at shutdown that the spill could not write by the deadline (a full or failing disk): lost.</summary>
+    public const string TagShutdownLost = "tracker.shutdown.lost";
+
     /// <summary>The shutdown ran out of budget before the queue was empty; the rest was spilled.</summary>
     public const string ShutdownDeadlineReached = "deadline_reached";
 
@@ -158,6 +170,12 @@ internal sealed class TrackerTelemetry : IDisposable
 
     /// <summary>The store refused the event for its data (a write split to find it); kept in the dead-letter table.</summary>
     public const string ReasonStoreRefused = "store_refused";
+
+    /// <summary>A spill segment that could not be opened or read.</summary>
+    public const string SpillUnreadable = "unreadable";
+
+    /// <summary>A spill segment with bytes that are not events (a torn, garbled or too-long line).</summary>
+    public const string SpillCorrupt = "corrupt";
 
     public const string ReasonInvalid = "invalid";
     public const string ReasonMalformed = "malformed";
