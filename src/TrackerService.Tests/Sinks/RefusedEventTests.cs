@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using TrackerService.Events;
 using TrackerService.Sinks;
+using TrackerService.Spill;
 using TrackerService.Telemetry;
 using TrackerService.Tests.Infrastructure;
 
@@ -144,13 +145,16 @@ public sealed class RefusedEventTests : IDisposable
     }
 
     [Fact]
-    public void KeepsARefusedEventAsTheSpillWouldWriteIt()
+    public void KeepsARefusedEventAsOneSpillLineThatReadsBackAsTheSameEvent()
     {
         // Every field set, with text that needs escaping
         var e = new TrackedEvent("m-\"1\"", EventType.Identify, "Sign\nup", "u-1", "a-1", TrackedEvents.ReceivedAt.AddHours(-1),
             TrackedEvents.ReceivedAt.AddMinutes(-1), TrackedEvents.ReceivedAt, """{"n":1e999999}""", """{"name":"Zoë"}""", """{"ip":"::1"}""");
 
-        Assert.Equal(Encoding.UTF8.GetString(TrackedEvents.Lines(e)).TrimEnd('\n'), EventAsJson.Write(e));
+        // Its raw text is one line that the spill reads back as the same event: mended, it can be replayed
+        var raw = EventLine.ToJson(e);
+        Assert.DoesNotContain('\n', raw);
+        Assert.Equal(e, SpillFormat.Read(Encoding.UTF8.GetBytes(raw)));
     }
 
     private SinkWriter Writer(FakeSink sink) =>

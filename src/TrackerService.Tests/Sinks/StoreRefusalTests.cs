@@ -59,7 +59,7 @@ public sealed class StoreRefusalTests(PostgresFixture postgres) : IDisposable
         Assert.Equal("poison", row.GetString(0));
         Assert.Contains("22003", row.GetString(1), StringComparison.Ordinal);
         Assert.Contains("numeric", row.GetString(1), StringComparison.Ordinal);
-        Assert.Equal(EventAsJson.Write(Poison), row.GetString(2));
+        Assert.Equal(EventLine.ToJson(Poison), row.GetString(2));
         Assert.Equal(Poison.ReceivedAt, row.GetFieldValue<DateTimeOffset>(3));
         Assert.False(await row.ReadAsync());
     }

@@ -118,7 +118,7 @@ internal sealed partial class SinkWriter
             if (batch.Count == 1)
             {
                 var e = batch[0];
-                refused.Add(new RejectedEvent(e.MessageId, EventAsJson.Write(e), ex.Message, e.ReceivedAt));
+                refused.Add(new RejectedEvent(e.MessageId, EventLine.ToJson(e), ex.Message, e.ReceivedAt));
                 return 0;
             }
 
