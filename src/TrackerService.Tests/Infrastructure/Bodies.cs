@@ -20,4 +20,15 @@ internal static class Bodies
 
     public static object[] Batch(int count, string prefix) =>
         [.. Enumerable.Range(0, count).Select(i => Track($"{prefix}-{i}"))];
+
+    /// <summary>
+    /// A request of <paramref name="count"/> events of about 30 KB each (2,150 short properties), as
+    /// bench/lib/large-body.py writes them: the largest events the API takes, 16 to a body of its default limit.
+    /// </summary>
+    public static StringContent Large(string prefix, int count = 16)
+    {
+        var properties = string.Join(',', Enumerable.Range(0, 2150).Select(i => $"\"p{i:D4}\":\"v{i % 100:D2}\""));
+        var events = Enumerable.Range(0, count).Select(i => $$$"""{"event":"Large","userId":"user-1","messageId":"{{{prefix}}}-{{{i}}}","properties":{{{{properties}}}}}""");
+        return new StringContent($"[{string.Join(',', events)}]", Encoding.UTF8, "application/json");
+    }
 }

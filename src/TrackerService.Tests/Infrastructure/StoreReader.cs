@@ -30,4 +30,15 @@ internal static class StoreReader
     /// <summary>Events waiting in a spill folder: one per non-empty line of its segments.</summary>
     public static int CountSpilledEvents(string spillFolder) => !Directory.Exists(spillFolder) ? 0
         : Directory.GetFiles(spillFolder, "*.jsonl").Sum(f => File.ReadLines(f).Count(l => l.Length > 0));
+
+    /// <summary>Holds an exclusive lock on the store until disposed, as a long-running writer would.</summary>
+    public static async Task<SqliteConnection> LockAsync(string databasePath)
+    {
+        var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
+        await connection.OpenAsync();
+        await using var begin = connection.CreateCommand();
+        begin.CommandText = "BEGIN EXCLUSIVE";
+        await begin.ExecuteNonQueryAsync();
+        return connection;
+    }
 }

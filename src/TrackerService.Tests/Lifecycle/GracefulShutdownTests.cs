@@ -46,7 +46,7 @@ public sealed class GracefulShutdownTests : IDisposable
         long accepted;
         await using (first)
         {
-            await using var locker = await LockAsync(first.DatabasePath);
+            await using var locker = await StoreReader.LockAsync(first.DatabasePath);
             accepted = await PostAsync(first.Client, "locked", requests: 50, size: 100);
 
             // When it is sent SIGTERM
@@ -84,7 +84,7 @@ public sealed class GracefulShutdownTests : IDisposable
             ["Tracker__Queue__MaxBytes"] = "67108864",
         };
         await using var service = await ServiceProcess.StartAsync(_folder, settings);
-        await using var locker = await LockAsync(service.DatabasePath);
+        await using var locker = await StoreReader.LockAsync(service.DatabasePath);
         var accepted = await PostAsync(service.Client, "full", requests: 1_000, size: 100, stopOnRefusal: true);
 
         // When it is sent SIGTERM
@@ -215,16 +215,5 @@ public sealed class GracefulShutdownTests : IDisposable
                 return; // the listener is closed
             }
         }
-    }
-
-    /// <summary>Holds an exclusive lock on the store until disposed, as a long-running writer would.</summary>
-    private static async Task<SqliteConnection> LockAsync(string databasePath)
-    {
-        var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
-        await connection.OpenAsync();
-        await using var begin = connection.CreateCommand();
-        begin.CommandText = "BEGIN EXCLUSIVE";
-        await begin.ExecuteNonQueryAsync();
-        return connection;
     }
 }

@@ -29,7 +29,7 @@ public sealed class LargeEventMemoryTests : IDisposable
         // (so the consumers hold their batches and the queue fills), and 8 clients posting 16 events of 30 KB a request
         var settings = new Dictionary<string, string> { ["Tracker__Spill__MaxBytes"] = "1048576", ["Tracker__Shutdown__Timeout"] = "00:00:05" };
         await using var service = await ServiceProcess.StartAsync(_folder, settings);
-        await using var locker = await LockAsync(service.DatabasePath);
+        await using var locker = await StoreReader.LockAsync(service.DatabasePath);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var refusals = 0;
         long accepted = 0;
@@ -38,7 +38,7 @@ public sealed class LargeEventMemoryTests : IDisposable
         {
             for (var r = 0; Volatile.Read(ref refusals) < 40 && Volatile.Read(ref peak) < CeilingBytes && !stop.IsCancellationRequested; r++)
             {
-                using var response = await service.Client.PostAsync("/events", LargeBody($"large-{client}-{r}"), stop.Token);
+                using var response = await service.Client.PostAsync("/events", Bodies.Large($"large-{client}-{r}"), stop.Token);
                 if (response.StatusCode == HttpStatusCode.Accepted)
                 {
                     Interlocked.Add(ref accepted, 16);
@@ -74,29 +74,10 @@ public sealed class LargeEventMemoryTests : IDisposable
         Assert.Equal(accepted, await StoreReader.CountAsync(service.DatabasePath) + service.CountSpilledEvents());
     }
 
-    /// <summary>16 events of about 30 KB each (2,150 short properties), as bench/lib/large-body.py writes them.</summary>
-    private static StringContent LargeBody(string prefix)
-    {
-        var properties = string.Join(',', Enumerable.Range(0, 2150).Select(i => $"\"p{i:D4}\":\"v{i % 100:D2}\""));
-        var events = Enumerable.Range(0, 16).Select(i => $$$"""{"event":"Large","userId":"user-1","messageId":"{{{prefix}}}-{{{i}}}","properties":{{{{properties}}}}}""");
-        return new StringContent($"[{string.Join(',', events)}]", Encoding.UTF8, "application/json");
-    }
-
     /// <summary>The process's peak resident memory so far (VmHWM), in bytes.</summary>
     private static long PeakResidentBytes(int pid)
     {
         var line = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-    }
-
-    /// <summary>Holds an exclusive lock on the store until disposed, as a long-running writer would.</summary>
-    private static async Task<SqliteConnection> LockAsync(string databasePath)
-    {
-        var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
-        await connection.OpenAsync();
-        await using var begin = connection.CreateCommand();
-        begin.CommandText = "BEGIN EXCLUSIVE";
-        await begin.ExecuteNonQueryAsync();
-        return connection;
     }
 }

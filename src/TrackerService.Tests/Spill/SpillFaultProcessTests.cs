@@ -59,7 +59,7 @@ public sealed partial class SpillFaultProcessTests : IDisposable
         var service = await ServiceProcess.StartAsync(_folder, FastGivingUp);
         await using (service)
         {
-            await using var locker = await LockAsync(service.DatabasePath);
+            await using var locker = await StoreReader.LockAsync(service.DatabasePath);
 
             // When clients post until the spill's disk is full and the queue with it
             var accepted = new ConcurrentBag<string>();
@@ -105,7 +105,7 @@ public sealed partial class SpillFaultProcessTests : IDisposable
             // When the data folder and its files are made immutable under load, while another connection holds the
             // store locked (SQLite keeps writing through the descriptors it has open: the lock makes the batches go
             // to the spill, which can't create a file there)
-            var locker = await LockAsync(service.DatabasePath);
+            var locker = await StoreReader.LockAsync(service.DatabasePath);
             Directory.CreateDirectory(SpillFolder);
             foreach (var path in Directory.GetFiles(DataFolder, "*", SearchOption.AllDirectories).Append(SpillFolder).Append(DataFolder))
             {
@@ -239,16 +239,6 @@ public sealed partial class SpillFaultProcessTests : IDisposable
         }
     }
 
-    /// <summary>Holds an exclusive lock on the store until disposed, as a long-running writer would.</summary>
-    private static async Task<SqliteConnection> LockAsync(string databasePath)
-    {
-        var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
-        await connection.OpenAsync();
-        await using var begin = connection.CreateCommand();
-        begin.CommandText = "BEGIN EXCLUSIVE";
-        await begin.ExecuteNonQueryAsync();
-        return connection;
-    }
 
     [GeneratedRegex(@"(\d+) of the (\d+) events left at shutdown could not be kept")]
     private static partial Regex NotKept();
