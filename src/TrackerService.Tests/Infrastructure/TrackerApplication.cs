@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using TrackerService.Sinks;
 
 namespace TrackerService.Tests.Infrastructure;
 
@@ -16,6 +17,21 @@ internal sealed class TrackerApplication : WebApplicationFactory<Program>
     private readonly Action<IServiceCollection>? _services;
 
     private readonly bool _ownsFolder;
+
+    /// <summary>
+    /// A service whose queue holds 2 events, with one consumer writing one event at a time into <paramref name="sink"/>
+    /// and requests waiting 50 ms for room: a store that holds its writes fills it with three events.
+    /// </summary>
+    public static TrackerApplication WithQueueOfTwo(IEventSink sink) => new(
+        new()
+        {
+            ["Tracker:Queue:Capacity"] = "2",
+            ["Tracker:Queue:EnqueueTimeout"] = "00:00:00.050",
+            ["Tracker:Api:MaxBatchEvents"] = "2",
+            ["Tracker:Delivery:Consumers"] = "1",
+            ["Tracker:Delivery:BatchSize"] = "1",
+        },
+        services => services.AddSingleton(sink));
 
     /// <param name="folder">Where the store and spill live; by default a new temporary folder, deleted on disposal.</param>
     public TrackerApplication(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string? folder = null)

@@ -110,7 +110,7 @@ public sealed class GracefulShutdownTests : IDisposable
         await using (service)
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            var clients = Enumerable.Range(0, 8).Select(c => Task.Run(() => PostUntilRefusedAsync(service.Client, $"load-{c}", accepted, stop.Token))).ToArray();
+            var clients = Enumerable.Range(0, 8).Select(c => Task.Run(() => Clients.PostUntilRefusedAsync(service.Client, $"load-{c}", accepted, stop.Token))).ToArray();
             Assert.True(await Eventually.TrueAsync(() => Task.FromResult(accepted.Count >= 5_000), TimeSpan.FromSeconds(30)), "the clients did not get going");
 
             // When the service is sent SIGTERM in the middle of it
@@ -190,30 +190,5 @@ public sealed class GracefulShutdownTests : IDisposable
         }
 
         return accepted;
-    }
-
-    private static async Task PostUntilRefusedAsync(HttpClient client, string prefix, ConcurrentBag<string> accepted, CancellationToken cancellationToken)
-    {
-        for (var r = 0; !cancellationToken.IsCancellationRequested; r++)
-        {
-            var ids = Enumerable.Range(0, 20).Select(i => $"{prefix}-{r}-{i}").ToArray();
-            try
-            {
-                using var response = await client.PostAsync("/events", Bodies.Json(ids.Select(id => Bodies.Track(id)).ToArray()), cancellationToken);
-                if (response.StatusCode != HttpStatusCode.Accepted)
-                {
-                    return; // 503: shutting down
-                }
-
-                foreach (var id in ids)
-                {
-                    accepted.Add(id);
-                }
-            }
-            catch (HttpRequestException)
-            {
-                return; // the listener is closed
-            }
-        }
     }
 }

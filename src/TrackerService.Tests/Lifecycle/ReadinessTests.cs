@@ -14,16 +14,7 @@ public sealed class ReadinessTests
     {
         // Given a queue of 2 events and a store that holds the consumer's first batch (a stalled store)
         var sink = new FakeSink().HoldingWrites();
-        using var app = new TrackerApplication(
-            new()
-            {
-                ["Tracker:Queue:Capacity"] = "2",
-                ["Tracker:Queue:EnqueueTimeout"] = "00:00:00.050",
-                ["Tracker:Api:MaxBatchEvents"] = "2",
-                ["Tracker:Delivery:Consumers"] = "1",
-                ["Tracker:Delivery:BatchSize"] = "1",
-            },
-            services => services.AddSingleton<IEventSink>(sink));
+        using var app = TrackerApplication.WithQueueOfTwo(sink);
         using var client = app.CreateClient();
         using var admin = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<AdminListener>().Addresses.Single()) };
         (await client.PostAsync("/events", Bodies.Json(Bodies.Track("in-flight")))).EnsureSuccessStatusCode();

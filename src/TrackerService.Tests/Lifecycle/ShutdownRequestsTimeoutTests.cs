@@ -38,7 +38,7 @@ public sealed class ShutdownRequestsTimeoutTests : IDisposable
         await using var service = await ServiceProcess.StartAsync(_folder, settings);
         var accepted = new ConcurrentBag<string>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var clients = Enumerable.Range(0, 4).Select(c => Task.Run(() => PostUntilRefusedAsync(service.Client, $"load-{c}", accepted, stop.Token))).ToArray();
+        var clients = Enumerable.Range(0, 4).Select(c => Task.Run(() => Clients.PostUntilRefusedAsync(service.Client, $"load-{c}", accepted, stop.Token))).ToArray();
         var slow = new SlowClient(service.Client.BaseAddress!);
         var trickle = Task.Run(() => slow.SendAsync(stop.Token));
         Assert.True(await Eventually.TrueAsync(() => Task.FromResult(accepted.Count >= 2_000 && slow.Chunks >= 3), TimeSpan.FromSeconds(30)),
@@ -58,31 +58,6 @@ public sealed class ShutdownRequestsTimeoutTests : IDisposable
         Assert.DoesNotContain("202", slowAnswer, StringComparison.Ordinal);
         Assert.Equal(accepted.Count, await StoreReader.CountAsync(service.DatabasePath) + service.CountSpilledEvents());
         Assert.Equal(accepted.Count, await StoreReader.CountAsync(service.DatabasePath, "message_id LIKE 'load-%'") + service.CountSpilledEvents());
-    }
-
-    private static async Task PostUntilRefusedAsync(HttpClient client, string prefix, ConcurrentBag<string> accepted, CancellationToken cancellationToken)
-    {
-        for (var r = 0; !cancellationToken.IsCancellationRequested; r++)
-        {
-            var ids = Enumerable.Range(0, 20).Select(i => $"{prefix}-{r}-{i}").ToArray();
-            try
-            {
-                using var response = await client.PostAsync("/events", Bodies.Json(ids.Select(id => Bodies.Track(id)).ToArray()), cancellationToken);
-                if (response.StatusCode != HttpStatusCode.Accepted)
-                {
-                    return; // 503: shutting down
-                }
-
-                foreach (var id in ids)
-                {
-                    accepted.Add(id);
-                }
-            }
-            catch (HttpRequestException)
-            {
-                return; // the listener is closed
-            }
-        }
     }
 
     /// <summary>A client that sends its headers, then its body 300 bytes every 200 ms, until the server closes the connection.</summary>

@@ -13,16 +13,7 @@ public sealed class BackpressureTests
     {
         // Given a queue of 2 events and a sink that holds the consumer's first batch
         var sink = new FakeSink().HoldingWrites();
-        using var app = new TrackerApplication(
-            new()
-            {
-                ["Tracker:Queue:Capacity"] = "2",
-                ["Tracker:Queue:EnqueueTimeout"] = "00:00:00.050",
-                ["Tracker:Api:MaxBatchEvents"] = "2",
-                ["Tracker:Delivery:Consumers"] = "1",
-                ["Tracker:Delivery:BatchSize"] = "1",
-            },
-            services => services.AddSingleton<IEventSink>(sink));
+        using var app = TrackerApplication.WithQueueOfTwo(sink);
         using var client = app.CreateClient();
         (await client.PostAsync("/events", Bodies.Json(Bodies.Track("in-flight")))).EnsureSuccessStatusCode();
         await sink.FirstWrite.WaitAsync(Patience.Default);

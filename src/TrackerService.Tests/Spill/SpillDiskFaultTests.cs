@@ -24,7 +24,7 @@ public sealed class SpillDiskFaultTests : IDisposable
     {
         if (_mount is not null)
         {
-            Run("umount", _mount);
+            Shell.Run("umount", _mount);
         }
 
         _temp.Delete(recursive: true);
@@ -50,11 +50,13 @@ public sealed class SpillDiskFaultTests : IDisposable
     {
         // Given a spill on a 256 KB filesystem that a filler has filled
         Directory.CreateDirectory(Folder);
-        Skip.IfNot(Run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", Folder), "tmpfs can't be mounted here (needs root and a kernel that allows it)");
+        Skip.IfNot(Shell.Run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", Folder), "tmpfs can't be mounted here (needs root and a kernel that allows it)");
         _mount = Folder;
         var filler = Path.Combine(Folder, "filler");
         await FillAsync(filler);
-        var store = Create();
+
+        // (on the real clock: the shutdown spill pauses between retries, and a fake clock would hold it there)
+        var store = Create(time: TimeProvider.System);
         var events = TrackedEvents.Many(1_000, "k");
 
         // When a batch is offered, Then it is refused and nothing half-written is left
@@ -80,7 +82,7 @@ public sealed class SpillDiskFaultTests : IDisposable
     {
         // Given a spill on a 256 KB filesystem and more events than fit on it
         Directory.CreateDirectory(Folder);
-        Skip.IfNot(Run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", Folder), "tmpfs can't be mounted here (needs root and a kernel that allows it)");
+        Skip.IfNot(Shell.Run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", Folder), "tmpfs can't be mounted here (needs root and a kernel that allows it)");
         _mount = Folder;
         var store = Create();
         var events = TrackedEvents.Many(5_000, "f");
@@ -180,8 +182,8 @@ public sealed class SpillDiskFaultTests : IDisposable
         Assert.Contains(Folder, failure, StringComparison.Ordinal);
     }
 
-    private SpillStore Create(SpillOptions? options = null) =>
-        new(Microsoft.Extensions.Options.Options.Create(options ?? new SpillOptions { Directory = Folder }), _time, NullLogger<SpillStore>.Instance);
+    private SpillStore Create(SpillOptions? options = null, TimeProvider? time = null) =>
+        new(Microsoft.Extensions.Options.Options.Create(options ?? new SpillOptions { Directory = Folder }), time ?? _time, NullLogger<SpillStore>.Instance);
 
     private static async Task FillAsync(string path)
     {
@@ -198,21 +200,6 @@ public sealed class SpillDiskFaultTests : IDisposable
         catch (IOException)
         {
             // full
-        }
-    }
-
-    private static bool Run(string command, params string[] args)
-    {
-        var start = new ProcessStartInfo(command, args) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        try
-        {
-            using var process = Process.Start(start)!;
-            process.WaitForExit();
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
         }
     }
 }

@@ -37,12 +37,12 @@ public sealed partial class SpillFaultProcessTests : IDisposable
     {
         foreach (var path in _immutable)
         {
-            Run("chattr", "-i", path);
+            Shell.Run("chattr", "-i", path);
         }
 
         foreach (var mount in _mounts)
         {
-            Run("umount", mount);
+            Shell.Run("umount", mount);
         }
 
         SqliteConnection.ClearAllPools();
@@ -54,7 +54,7 @@ public sealed partial class SpillFaultProcessTests : IDisposable
     {
         // Given a service whose spill is a 2 MB filesystem and whose store another connection holds locked
         Directory.CreateDirectory(SpillFolder);
-        Skip.IfNot(Run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", SpillFolder), "tmpfs can't be mounted here (needs root and a kernel that allows it)");
+        Skip.IfNot(Shell.Run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", SpillFolder), "tmpfs can't be mounted here (needs root and a kernel that allows it)");
         _mounts.Add(SpillFolder);
         var service = await ServiceProcess.StartAsync(_folder, FastGivingUp);
         await using (service)
@@ -109,7 +109,7 @@ public sealed partial class SpillFaultProcessTests : IDisposable
             Directory.CreateDirectory(SpillFolder);
             foreach (var path in Directory.GetFiles(DataFolder, "*", SearchOption.AllDirectories).Append(SpillFolder).Append(DataFolder))
             {
-                Skip.IfNot(Run("chattr", "+i", path), $"chattr +i is refused here ({path})");
+                Skip.IfNot(Shell.Run("chattr", "+i", path), $"chattr +i is refused here ({path})");
                 _immutable.Add(path);
             }
 
@@ -121,7 +121,7 @@ public sealed partial class SpillFaultProcessTests : IDisposable
             // And once the folder is writable again, every event answered 202 is stored
             foreach (var path in _immutable)
             {
-                Assert.True(Run("chattr", "-i", path));
+                Assert.True(Shell.Run("chattr", "-i", path));
             }
 
             _immutable.Clear();
@@ -221,21 +221,6 @@ public sealed partial class SpillFaultProcessTests : IDisposable
         catch (HttpRequestException)
         {
             return 0;
-        }
-    }
-
-    private static bool Run(string command, params string[] args)
-    {
-        var start = new ProcessStartInfo(command, args) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        try
-        {
-            using var process = Process.Start(start)!;
-            process.WaitForExit();
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false; // the tool is not installed
         }
     }
 

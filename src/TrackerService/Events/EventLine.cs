@@ -32,6 +32,18 @@ internal static class EventLine
     /// <summary>Writes the event and a line break.</summary>
     public static void Write(IBufferWriter<byte> output, TrackedEvent e)
     {
+        WriteObject(output, e, asRequest: false);
+        output.Write("\n"u8);
+    }
+
+    /// <summary>
+    /// Writes the event as the JSON object a client sends for it: without <c>receivedAt</c>, and every object field
+    /// as its JSON, line breaks and all. What spill replay holds to the intake's rules.
+    /// </summary>
+    public static void WriteRequest(IBufferWriter<byte> output, TrackedEvent e) => WriteObject(output, e, asRequest: true);
+
+    private static void WriteObject(IBufferWriter<byte> output, TrackedEvent e, bool asRequest)
+    {
         using var json = new Utf8JsonWriter(output, WriterOptions);
         json.WriteStartObject();
         json.WriteString("messageId", e.MessageId);
@@ -49,13 +61,15 @@ internal static class EventLine
             json.WriteString("sentAt", sentAt);
         }
 
-        json.WriteString("receivedAt", e.ReceivedAt);
-        WriteRaw(json, "properties", e.Properties);
-        WriteRaw(json, "traits", e.Traits);
-        WriteRaw(json, "context", e.Context);
+        if (!asRequest)
+        {
+            json.WriteString("receivedAt", e.ReceivedAt);
+        }
+
+        WriteRaw(json, "properties", e.Properties, asRequest);
+        WriteRaw(json, "traits", e.Traits, asRequest);
+        WriteRaw(json, "context", e.Context, asRequest);
         json.WriteEndObject();
-        json.Flush();
-        output.Write("\n"u8);
     }
 
     private static void WriteOptional(Utf8JsonWriter json, string name, string? value)
@@ -72,14 +86,15 @@ internal static class EventLine
     /// escaped). A pretty-printed object would break the line in two, so it goes in as a string instead, and
     /// re-serializing it would change what is stored.
     /// </summary>
-    private static void WriteRaw(Utf8JsonWriter json, string name, JsonText? rawJson)
+    /// <param name="anyLines">Not for a line: the object goes in as it came even when pretty-printed.</param>
+    private static void WriteRaw(Utf8JsonWriter json, string name, JsonText? rawJson, bool anyLines)
     {
         if (rawJson is null)
         {
             return;
         }
 
-        if (rawJson.Utf8.IndexOfAny((byte)'\n', (byte)'\r') < 0)
+        if (anyLines || rawJson.Utf8.IndexOfAny((byte)'\n', (byte)'\r') < 0)
         {
             json.WritePropertyName(name);
             json.WriteRawValue(rawJson.Utf8, skipInputValidation: true);
