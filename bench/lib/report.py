@@ -152,7 +152,7 @@ def memory_facts(data):
 # What one BenchmarkDotNet operation is, in events: the parse benchmark is already per event (OperationsPerInvoke).
 MICRO = {
     "ParseAndValidate100": ("parse + validate, 100-event body (EventBatchParser.Parse)", lambda row: 1),
-    "EnqueueDequeue": ("EventQueue enqueue + TryRead, {n}-event request", lambda row: int(row.get("EventsPerRequest") or 1)),
+    "EnqueueDequeue": ("EventQueue enqueue + TryRead + Release, {n}-event request", lambda row: int(row.get("EventsPerRequest") or 1)),
     "WriteBatch1000": ("SqliteEventSink.WriteAsync, one 1000-event batch", lambda row: 1000),
 }
 
