@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
@@ -21,28 +20,18 @@ public sealed class RefusedEventTests : IDisposable
     private readonly FakeTimeProvider _time = new(TrackedEvents.ReceivedAt);
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly TrackerTelemetry _telemetry;
-    private readonly ConcurrentQueue<string> _rejected = new();
-    private readonly MeterListener _listener = new();
+    private readonly RejectedCounter _rejected;
 
     public RefusedEventTests()
     {
         var meters = _services.GetRequiredService<IMeterFactory>();
         _telemetry = new TrackerTelemetry(meters);
-        _listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Scope == meters && instrument.Name == "tracker.events.rejected")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            _rejected.Enqueue($"{value} {string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}"))}"));
-        _listener.Start();
+        _rejected = new RejectedCounter(meters);
     }
 
     public void Dispose()
     {
-        _listener.Dispose();
+        _rejected.Dispose();
         _telemetry.Dispose();
         _services.Dispose();
     }
@@ -75,7 +64,7 @@ public sealed class RefusedEventTests : IDisposable
         Assert.Equal(sink.Writes, span.GetTagItem(TrackerTelemetry.TagBatchAttempts));
         Assert.Equal(999, span.GetTagItem(TrackerTelemetry.TagBatchStored));
         Assert.Equal(1, span.GetTagItem(TrackerTelemetry.TagBatchRefused));
-        Assert.Equal(["1 reason=store_refused"], _rejected);
+        Assert.Equal(["1 reason=store_refused"], _rejected.Measurements);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using TrackerService.Hosting;
 using TrackerService.Tests.Infrastructure;
 
@@ -124,6 +126,7 @@ public sealed partial class SpillReplayServiceTests
         var path = Assert.Single(Store.ListSegments());
         var sink = new FakeSink();
         var service = CreateService(sink, batchSize: 10, contract: new IntakeEventContract());
+        using var rejected = new RejectedCounter(_provider.GetRequiredService<IMeterFactory>());
 
         // When the spill is replayed
         await service.StartAsync(CancellationToken.None);
@@ -137,5 +140,6 @@ public sealed partial class SpillReplayServiceTests
         Assert.All(sink.Rejected, r => Assert.False(string.IsNullOrEmpty(r.Reason)));
         Assert.Contains("\"messageId\":\"too-long\"", sink.Rejected[0].Raw, StringComparison.Ordinal);
         Assert.False(File.Exists(path));
+        Assert.Equal(["3 reason=replay_invalid"], rejected.Measurements);
     }
 }

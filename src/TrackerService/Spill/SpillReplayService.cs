@@ -204,6 +204,7 @@ internal sealed partial class SpillReplayService(
         if (rejected.Count > 0)
         {
             await sink.RejectAsync(rejected, cancellationToken).ConfigureAwait(false);
+            telemetry.Rejected(rejected.Count, TrackerTelemetry.ReasonReplayInvalid);
             LogRejected(logger, rejected.Count, path, rejected[0].Field, rejected[0].Reason);
             rejected.Clear();
         }

@@ -171,6 +171,9 @@ internal sealed class TrackerTelemetry : IDisposable
     /// <summary>The store refused the event for its data (a write split to find it); kept in the dead-letter table.</summary>
     public const string ReasonStoreRefused = "store_refused";
 
+    /// <summary>A spilled event that breaks the intake's rules (a spill written by an older version, or by hand); kept in the dead-letter table.</summary>
+    public const string ReasonReplayInvalid = "replay_invalid";
+
     /// <summary>A spill segment that could not be opened or read.</summary>
     public const string SpillUnreadable = "unreadable";
 
