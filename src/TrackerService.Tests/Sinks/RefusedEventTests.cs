@@ -20,13 +20,13 @@ public sealed class RefusedEventTests : IDisposable
     private readonly FakeTimeProvider _time = new(TrackedEvents.ReceivedAt);
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly TrackerTelemetry _telemetry;
-    private readonly RejectedCounter _rejected;
+    private readonly CounterRecorder _rejected;
 
     public RefusedEventTests()
     {
         var meters = _services.GetRequiredService<IMeterFactory>();
         _telemetry = new TrackerTelemetry(meters);
-        _rejected = new RejectedCounter(meters);
+        _rejected = new CounterRecorder(meters, "tracker.events.rejected");
     }
 
     public void Dispose()

@@ -48,6 +48,23 @@ public sealed class SinkWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task CountsTheEventsTheStoreAlreadyHeldAsDuplicates()
+    {
+        // Given a store that already holds one event of the batch
+        using var stored = new CounterRecorder(_services.GetRequiredService<IMeterFactory>(), "tracker.events.stored");
+        using var duplicates = new CounterRecorder(_services.GetRequiredService<IMeterFactory>(), "tracker.events.duplicates");
+        var writer = Writer(new FakeSink().Seed(Batch[0]), new SinkOptions());
+
+        // When the batch is written, then written again (a replay of what was stored)
+        await writer.WriteAsync(Batch, span: null, CancellationToken.None).WaitAsync(Patience.Default);
+        await writer.WriteAsync(Batch, span: null, CancellationToken.None).WaitAsync(Patience.Default);
+
+        // Then stored + duplicates account for every event written: 2 + 1, then 0 + 3
+        Assert.Equal(["2"], stored.Measurements.Where(m => m != "0"));
+        Assert.Equal(["1", "3"], duplicates.Measurements);
+    }
+
+    [Fact]
     public async Task TellsTheBatchSpanTheAttemptsOfAWriteThatFailed()
     {
         // Given a store that is always busy, and 1 retry

@@ -126,7 +126,7 @@ public sealed partial class SpillReplayServiceTests
         var path = Assert.Single(Store.ListSegments());
         var sink = new FakeSink();
         var service = CreateService(sink, batchSize: 10, contract: new IntakeEventContract());
-        using var rejected = new RejectedCounter(_provider.GetRequiredService<IMeterFactory>());
+        using var rejected = new CounterRecorder(_provider.GetRequiredService<IMeterFactory>(), "tracker.events.rejected");
 
         // When the spill is replayed
         await service.StartAsync(CancellationToken.None);

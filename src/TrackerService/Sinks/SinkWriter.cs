@@ -111,6 +111,7 @@ internal sealed partial class SinkWriter
 
             // Counted per write: when an outage ends a split half-way, the halves already stored were stored.
             _telemetry.Stored(stored);
+            _telemetry.Duplicates(batch.Count - stored);
             return stored;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && _sink.IsRefused(ex))

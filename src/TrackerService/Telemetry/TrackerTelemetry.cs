@@ -15,6 +15,7 @@ internal sealed class TrackerTelemetry : IDisposable
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _stored;
+    private readonly Counter<long> _duplicates;
     private readonly Counter<long> _spilled;
     private readonly Counter<long> _replayed;
     private readonly Counter<long> _spillLinesSkipped;
@@ -28,6 +29,8 @@ internal sealed class TrackerTelemetry : IDisposable
         _accepted = _meter.CreateCounter<long>("tracker.events.accepted", "{event}", "Events answered 202 and queued.");
         _rejected = _meter.CreateCounter<long>("tracker.events.rejected", "{event}", "Events refused, by reason.");
         _stored = _meter.CreateCounter<long>("tracker.events.stored", "{event}", "Events newly written to the store.");
+        _duplicates = _meter.CreateCounter<long>("tracker.events.duplicates", "{event}",
+            "Events written whose messageId the store already held (a resend, a redelivery, a replay), skipped.");
         _spilled = _meter.CreateCounter<long>("tracker.events.spilled", "{event}", "Accepted events written to the local spill.");
         _replayed = _meter.CreateCounter<long>("tracker.events.replayed", "{event}", "Spilled events written to the store by replay.");
         _spillLinesSkipped = _meter.CreateCounter<long>("tracker.spill.lines_skipped", "{line}", "Torn spill lines skipped on replay.");
@@ -64,6 +67,15 @@ internal sealed class TrackerTelemetry : IDisposable
     public void Rejected(int count, string reason) => _rejected.Add(count, new KeyValuePair<string, object?>("reason", reason));
 
     public void Stored(int count) => _stored.Add(count);
+
+    /// <summary>Events of a confirmed write that the store already held, so were not stored again.</summary>
+    public void Duplicates(int count)
+    {
+        if (count > 0)
+        {
+            _duplicates.Add(count);
+        }
+    }
 
     public void Spilled(int count) => _spilled.Add(count);
 
