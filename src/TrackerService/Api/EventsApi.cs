@@ -15,6 +15,11 @@ internal static class EventsApi
     {
         app.MapPost("/events", PostEventsAsync)
             .WithName("PostEvents")
+            .WithSummary("Track events")
+            .WithDescription("One event object or an array of them (docs/http-api.md). All of a request's events are queued, or none.")
+            .Accepts<System.Text.Json.JsonElement>("application/json", "text/plain")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithMetadata(new EventsApiExtensions.BodySizeLimit(app.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>()))
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)

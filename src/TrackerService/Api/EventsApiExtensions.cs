@@ -11,6 +11,7 @@ internal static class EventsApiExtensions
     {
         services.AddTrackerOptions<ApiOptions, ApiOptionsValidator>(ApiOptions.Section);
         services.AddProblemDetails();
+        services.AddOpenApi(); // the public API's description, from the endpoints' own metadata
         services.AddSingleton(sp => new EventBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
 
         // gzip only, as the contract says: a body in another encoding keeps its Content-Encoding and gets a 415.
@@ -22,11 +23,12 @@ internal static class EventsApiExtensions
         return services;
     }
 
-    /// <summary>Request decompression, then the endpoints (<see cref="EventsApi.MapEventsApi"/>).</summary>
+    /// <summary>Request decompression, then the endpoints (<see cref="EventsApi.MapEventsApi"/>) and their OpenAPI description at <c>/openapi/v1.json</c>.</summary>
     public static WebApplication UseEventsApi(this WebApplication app)
     {
         app.UseRequestDecompression();
         app.MapEventsApi();
+        app.MapOpenApi();
         return app;
     }
 
