@@ -11,13 +11,15 @@ internal static class EventsApi
     /// <summary>Seconds a client is told to wait before retrying a 503.</summary>
     private const string RetryAfterSeconds = "1";
 
+    /// <summary>The endpoint's name, and its operationId in the OpenAPI description.</summary>
+    public const string PostEventsName = "PostEvents";
+
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/events", PostEventsAsync)
-            .WithName("PostEvents")
+            .WithName(PostEventsName)
             .WithSummary("Track events")
             .WithDescription("One event object or an array of them (docs/http-api.md). All of a request's events are queued, or none.")
-            .Accepts<System.Text.Json.JsonElement>("application/json", "text/plain")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithMetadata(new EventsApiExtensions.BodySizeLimit(app.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>()))
@@ -39,27 +41,29 @@ internal static class EventsApi
         switch (body.Status)
         {
             case RequestBodyStatus.UnsupportedMediaType:
-                return Refuse(telemetry, TrackerTelemetry.ReasonUnsupportedMediaType, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", body.Detail);
+                return Refuse(context, telemetry, TrackerTelemetry.ReasonUnsupportedMediaType, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", body.Detail);
             case RequestBodyStatus.TooLarge:
-                return Refuse(telemetry, TrackerTelemetry.ReasonTooLarge, StatusCodes.Status413PayloadTooLarge, "Payload too large", body.Detail);
+                return Refuse(context, telemetry, TrackerTelemetry.ReasonTooLarge, StatusCodes.Status413PayloadTooLarge, "Payload too large", body.Detail);
             case RequestBodyStatus.BadEncoding:
-                return Refuse(telemetry, TrackerTelemetry.ReasonMalformed, StatusCodes.Status400BadRequest, "Malformed body", body.Detail);
+                return Refuse(context, telemetry, TrackerTelemetry.ReasonMalformed, StatusCodes.Status400BadRequest, "Malformed body", body.Detail);
             case RequestBodyStatus.Incomplete:
-                return Refuse(telemetry, TrackerTelemetry.ReasonIncompleteBody, body.StatusCode, "Incomplete body", body.Detail);
+                return Refuse(context, telemetry, TrackerTelemetry.ReasonIncompleteBody, body.StatusCode, "Incomplete body", body.Detail);
         }
 
         var parsed = parser.Parse(body.Json);
         switch (parsed.Outcome)
         {
             case EventParseOutcome.Malformed:
-                return Refuse(telemetry, TrackerTelemetry.ReasonMalformed, StatusCodes.Status400BadRequest, "Malformed body", parsed.Detail);
+                return Refuse(context, telemetry, TrackerTelemetry.ReasonMalformed, StatusCodes.Status400BadRequest, "Malformed body", parsed.Detail);
             case EventParseOutcome.TooLarge:
-                return Refuse(telemetry, TrackerTelemetry.ReasonTooLarge, StatusCodes.Status413PayloadTooLarge, "Payload too large", parsed.Detail);
+                return Refuse(context, telemetry, TrackerTelemetry.ReasonTooLarge, StatusCodes.Status413PayloadTooLarge, "Payload too large", parsed.Detail);
             case EventParseOutcome.Invalid:
                 telemetry.Rejected(parsed.Refused, TrackerTelemetry.ReasonInvalid);
                 var errors = parsed.Errors
                     .GroupBy(e => e.Key)
                     .ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
+                var first = parsed.Errors[0];
+                RequestRefusal.Set(context, "Invalid events", $"{parsed.Detail} {first.Key}: {first.Message}");
                 return TypedResults.ValidationProblem(errors, parsed.Detail, title: "Invalid events");
         }
 
@@ -71,22 +75,23 @@ internal static class EventsApi
                 return new AcceptedEvents(events.Length);
             case EnqueueResult.Full when cancellationToken.IsCancellationRequested:
                 // The client went away while waiting for room: not an overload, and no one reads the answer.
-                return Refuse(telemetry, TrackerTelemetry.ReasonClientAborted, StatusCodes.Status499ClientClosedRequest, "Client closed request",
+                return Refuse(context, telemetry, TrackerTelemetry.ReasonClientAborted, StatusCodes.Status499ClientClosedRequest, "Client closed request",
                     "The client closed the request before it was queued.", events.Length);
             case EnqueueResult.Full:
                 context.Response.Headers.RetryAfter = RetryAfterSeconds;
-                return Refuse(telemetry, TrackerTelemetry.ReasonQueueFull, StatusCodes.Status503ServiceUnavailable, "Service overloaded",
+                return Refuse(context, telemetry, TrackerTelemetry.ReasonQueueFull, StatusCodes.Status503ServiceUnavailable, "Service overloaded",
                     "The event queue is full; retry later. Nothing from this request was accepted.", events.Length);
             default:
                 context.Response.Headers.RetryAfter = RetryAfterSeconds;
-                return Refuse(telemetry, TrackerTelemetry.ReasonShuttingDown, StatusCodes.Status503ServiceUnavailable, "Service shutting down",
+                return Refuse(context, telemetry, TrackerTelemetry.ReasonShuttingDown, StatusCodes.Status503ServiceUnavailable, "Service shutting down",
                     "The service is shutting down; retry later. Nothing from this request was accepted.", events.Length);
         }
     }
 
     /// <param name="events">Events refused; a request whose body could not be read counts as one.</param>
-    private static ProblemHttpResult Refuse(TrackerTelemetry telemetry, string reason, int status, string title, string? detail, int events = 1)
+    private static ProblemHttpResult Refuse(HttpContext context, TrackerTelemetry telemetry, string reason, int status, string title, string? detail, int events = 1)
     {
+        RequestRefusal.Set(context, title, detail);
         telemetry.Rejected(events, reason);
         return TypedResults.Problem(detail, statusCode: status, title: title);
     }

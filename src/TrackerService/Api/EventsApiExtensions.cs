@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
 using TrackerService.Options;
 
@@ -11,7 +13,22 @@ internal static class EventsApiExtensions
     {
         services.AddTrackerOptions<ApiOptions, ApiOptionsValidator>(ApiOptions.Section);
         services.AddProblemDetails();
-        services.AddOpenApi(); // the public API's description, from the endpoints' own metadata
+        // The public API's description, from the endpoints' own metadata. The body's media types are added here, not
+        // as Accepts metadata: that would make routing answer other types with a bare 415 before the endpoint can say why.
+        services.AddOpenApi(options => options.AddOperationTransformer((operation, context, _) =>
+        {
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().Any(n => n.EndpointName == EventsApi.PostEventsName))
+            {
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "One event object or an array of them, UTF-8, optionally gzip-encoded (docs/http-api.md).",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new(), ["text/plain"] = new() },
+                };
+            }
+
+            return Task.CompletedTask;
+        }));
         services.AddSingleton(sp => new EventBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
 
         // gzip only, as the contract says: a body in another encoding keeps its Content-Encoding and gets a 415.

@@ -42,6 +42,17 @@ internal static class LoggingExtensions
         {
             options.Logger = logger;
             options.GetLevel = static (context, elapsedMs, exception) => RequestLevel(context.Response.StatusCode, elapsedMs, exception);
+
+            // A refused request's line says why (the problem's title and first error), not only its status.
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0000} ms{Refusal:l}";
+            options.GetMessageTemplateProperties = static (context, path, elapsedMs, status) =>
+            [
+                new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method)),
+                new LogEventProperty("RequestPath", new ScalarValue(path)),
+                new LogEventProperty("StatusCode", new ScalarValue(status)),
+                new LogEventProperty("Elapsed", new ScalarValue(elapsedMs)),
+                new LogEventProperty("Refusal", new ScalarValue(status >= 400 ? RequestRefusal.Describe(context) : "")),
+            ];
         });
         return app;
     }
@@ -51,4 +62,16 @@ internal static class LoggingExtensions
         : status >= 400 ? LogEventLevel.Warning
         : elapsedMs >= SlowRequest.TotalMilliseconds ? LogEventLevel.Information
         : LogEventLevel.Debug;
+}
+
+/// <summary>Why a request was refused, kept on the request for its log line (<see cref="LoggingExtensions.UseTrackerRequestLogging"/>).</summary>
+internal static class RequestRefusal
+{
+    private static readonly object Key = new();
+
+    /// <summary>Called where a request is refused, with the problem's title and its detail or first error.</summary>
+    public static void Set(HttpContext context, string title, string? why) => context.Items[Key] = why is null ? title : $"{title}: {why}";
+
+    /// <summary>": title: why" for the log line, or nothing when the refusal was not described.</summary>
+    public static string Describe(HttpContext context) => context.Items.TryGetValue(Key, out var why) ? $": {why}" : "";
 }
