@@ -23,6 +23,7 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
     /// <summary>How long a shutdown spill that the disk refused waits before it tries again (space may come back).</summary>
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
 
+    private long _sequence;
     private long _bytes;
     private int _writing;
     private volatile string? _refusal;
@@ -156,8 +157,11 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
         Interlocked.Increment(ref _writing);
         Directory.CreateDirectory(Folder);
 
-        // Names sort in the order segments were written, so replay keeps that order.
-        var path = Path.Combine(Folder, $"{time.GetUtcNow():yyyyMMdd'T'HHmmssfff}-{Guid.CreateVersion7():N}.jsonl");
+        // Names sort in the order segments were written, so replay keeps that order: by time, then by a sequence, since
+        // several segments of one spill can be written in the same millisecond (a version-7 Guid alone is random within
+        // one), then by a Guid, unique across replicas sharing nothing.
+        var sequence = Interlocked.Increment(ref _sequence);
+        var path = Path.Combine(Folder, $"{time.GetUtcNow():yyyyMMdd'T'HHmmssfff}-{sequence:D12}-{Guid.CreateVersion7():N}.jsonl");
         var partial = path + PartialSuffix;
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         long written = 0;
