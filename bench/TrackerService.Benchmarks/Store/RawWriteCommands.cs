@@ -30,7 +30,7 @@ internal static class RawWriteCommands
         await connection.OpenAsync();
         using (var setup = connection.CreateCommand())
         {
-            setup.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;" + SqliteEventsTable.Schema;
+            setup.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;" + SqliteSchema.Versions.Script;
             await setup.ExecuteNonQueryAsync();
         }
 
@@ -81,7 +81,7 @@ internal static class RawWriteCommands
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await using var connection = await dataSource.OpenConnectionAsync();
         await using (var setup = new NpgsqlCommand(
-            "CREATE SCHEMA IF NOT EXISTS bench_raw; SET search_path TO bench_raw;" + PostgresEventSink.Schema + "TRUNCATE events;", connection))
+            "CREATE SCHEMA IF NOT EXISTS bench_raw; SET search_path TO bench_raw;" + PostgresSchema.Versions.Script + "TRUNCATE events;", connection))
         {
             await setup.ExecuteNonQueryAsync();
         }

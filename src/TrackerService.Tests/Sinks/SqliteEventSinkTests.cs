@@ -48,7 +48,8 @@ public sealed class SqliteEventSinkTests : IAsyncLifetime
         Assert.True(File.Exists(_database));
         var columns = await QueryAsync("SELECT name, \"notnull\" FROM pragma_table_info('events') ORDER BY cid");
         Assert.Equal(
-            ["message_id", "type", "event", "user_id", "anonymous_id", "timestamp", "sent_at", "received_at", "properties", "traits", "context"],
+            ["message_id", "type", "event", "user_id", "anonymous_id", "timestamp", "sent_at", "received_at", "properties", "traits", "context",
+                "name", "category", "group_id", "previous_id", "original_timestamp", "integrations", "source"],
             columns.Select(c => (string)c[0]!));
         Assert.Equal(
             ["message_id", "type", "received_at"],

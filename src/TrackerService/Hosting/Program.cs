@@ -29,6 +29,12 @@ catch (Exception ex) when (InvalidSettings.Describe(ex) is { } settings)
     Log.Fatal("TrackerService cannot start: {Settings:l}", settings);
     return 1;
 }
+catch (TrackerService.Sinks.SchemaVersionException ex)
+{
+    // A store newer than this code is an operator's matter, not a bug: a line that says so, without a stack trace.
+    Log.Fatal("TrackerService cannot start: {Reason:l}", ex.Message);
+    return 1;
+}
 catch (Exception ex) when (ex is not HostAbortedException)
 {
     Log.Fatal(ex, "TrackerService failed to start or stopped unexpectedly");

@@ -12,40 +12,14 @@ namespace TrackerService.Sinks;
 /// </summary>
 internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILogger<PostgresEventSink> logger) : IEventSink
 {
-    // Any fixed number: replicas starting together take this lock so only one creates the schema at a time
-    // (concurrent CREATE TABLE IF NOT EXISTS can still fail on the catalog's unique indexes).
-    private const long SchemaLock = 0x7472_6163_6b65_72;
-
-    internal static readonly string Schema = """
-        CREATE TABLE IF NOT EXISTS events (
-            message_id   text        NOT NULL UNIQUE,
-            type         text        NOT NULL,
-            event        text,
-            user_id      text,
-            anonymous_id text,
-            timestamp    timestamptz,
-            sent_at      timestamptz,
-            received_at  timestamptz NOT NULL,
-            properties   jsonb,
-            traits       jsonb,
-            context      jsonb
-        );
-        CREATE INDEX IF NOT EXISTS events_received_at_idx ON events (received_at);
-        """ + "\n" + DeadLetter.Schema("text", "timestamptz");
-
+    /// <summary>The columns written, named so that columns added by later schema versions (NULL until written) change nothing here.</summary>
     internal const string Columns = "message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context";
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var command = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({SchemaLock}); {Schema}", connection, transaction))
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        LogReady(logger, connection.Host ?? "?", connection.Database);
+        await PostgresSchema.Versions.UpgradeAsync(connection, logger, cancellationToken).ConfigureAwait(false);
+        LogReady(logger, connection.Host ?? "?", connection.Database, PostgresSchema.Versions.Latest);
     }
 
     public async Task<int> WriteAsync(IReadOnlyList<TrackedEvent> batch, CancellationToken cancellationToken)
@@ -189,6 +163,6 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
         }
     }
 
-    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "PostgreSQL sink ready at {Host:l}/{Database:l}")]
-    private static partial void LogReady(ILogger logger, string host, string database);
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "PostgreSQL sink ready at {Host:l}/{Database:l}, schema version {Version}")]
+    private static partial void LogReady(ILogger logger, string host, string database, int version);
 }

@@ -55,9 +55,9 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         // WAL lets readers (reports, tests) run beside the writer; NORMAL sync is durable across
         // process crashes in WAL mode and spares an fsync per transaction.
         await ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(SqliteEventsTable.Schema + SqliteDeadLetter.Schema, cancellationToken).ConfigureAwait(false);
+        await SqliteSchema.Versions.UpgradeAsync(_connection, _logger, cancellationToken).ConfigureAwait(false);
         var location = Path.GetFullPath(builder.DataSource);
-        LogReady(_logger, location);
+        LogReady(_logger, location, SqliteSchema.Versions.Latest);
         SqliteFileCheck.ThrowIfMoved(_connection.Handle!); // finds out now whether the check is available
         if (!SqliteFileCheck.IsAvailable)
         {
@@ -188,8 +188,8 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "SQLite sink ready at {DataSource:l}")]
-    private static partial void LogReady(ILogger logger, string dataSource);
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "SQLite sink ready at {DataSource:l}, schema version {Version}")]
+    private static partial void LogReady(ILogger logger, string dataSource, int version);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "This SQLite build has no sqlite3_file_control: a database file deleted while the service runs will not be noticed")]
     private static partial void LogNoFileCheck(ILogger logger);

@@ -1,6 +1,7 @@
 namespace TrackerService.Sinks;
 
 /// <summary>The SQLite store's <c>events</c> table and the one statement that writes it (<see cref="SqliteEventSink"/>).</summary>
+/// <remarks><see cref="Schema"/> is the table as first released (version 1); later versions add to it in <see cref="SqliteSchema"/>.</remarks>
 internal static class SqliteEventsTable
 {
     public const string Schema = """
@@ -19,7 +20,7 @@ internal static class SqliteEventsTable
         );
         """;
 
-    /// <summary>Bound by position, in this order, per event; a messageId already stored is skipped.</summary>
+    /// <summary>Bound by position, in this order, per event; a messageId already stored is skipped. Columns it doesn't name stay NULL.</summary>
     public const string Insert = """
         INSERT INTO events (message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context)
         VALUES ($message_id, $type, $event, $user_id, $anonymous_id, $timestamp, $sent_at, $received_at, $properties, $traits, $context)
