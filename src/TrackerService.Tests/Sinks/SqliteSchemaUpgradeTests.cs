@@ -64,6 +64,24 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task AFileFromBeforeTheDeadLetterTableGetsIt()
+    {
+        // Given a file of the version before the dead-letter table: events only, no version marker
+        var eventsOnly = SchemaV1.Sqlite[..SchemaV1.Sqlite.IndexOf("CREATE TABLE IF NOT EXISTS rejected_events", StringComparison.Ordinal)];
+        await ExecuteAsync(Database, eventsOnly + "INSERT INTO events (message_id, type, received_at) VALUES ('old', 'track', '2026-01-01T00:00:00.0000000Z');");
+
+        // When the sink initializes on it
+        await using var sink = Sink(Database);
+        await sink.InitializeAsync(CancellationToken.None);
+
+        // Then it is at the latest version, its event is there, and a refused event can be kept
+        Assert.Equal(SqliteSchema.Versions.Latest, await VersionAsync(Database));
+        Assert.Equal(1, await StoreReader.CountAsync(Database));
+        Assert.Equal(1, await sink.RejectAsync([new RejectedEvent("r-1", "{}", "refused", TrackedEvents.ReceivedAt)], CancellationToken.None));
+        Assert.Equal(await ColumnsAsync(await FreshFileAsync()), await ColumnsAsync(Database));
+    }
+
+    [Fact]
     public async Task InitializingTwiceChangesNothing()
     {
         // Given an upgraded file holding an event

@@ -26,13 +26,6 @@ internal static class SqliteSchema
 
         // The transaction is BEGIN IMMEDIATE: it holds the file's write lock until it commits.
         Lock: "",
-        ReadVersion: """
-            SELECT CASE
-                WHEN user_version > 0 THEN user_version
-                WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events') THEN 1
-                ELSE 0
-            END
-            FROM pragma_user_version
-            """,
+        ReadVersion: "SELECT user_version FROM pragma_user_version",
         WriteVersion: version => $"PRAGMA user_version = {version};");
 }

@@ -4,14 +4,16 @@ namespace TrackerService.Sinks;
 
 /// <summary>
 /// A store's schema as a list of steps, and the upgrade both stores run at start. <c>Steps[i]</c> takes a database
-/// from version <c>i</c> to <c>i + 1</c>, so the latest version is the number of steps; version 1 is the schema
-/// the service had before it was versioned, which carries no marker. Adding a version is adding a step at the end
+/// from version <c>i</c> to <c>i + 1</c>, so the latest version is the number of steps. A database without a marker
+/// is at version 0: empty, or written before the schema was versioned, whose tables step 1 creates only where they
+/// are missing (its statements are all <c>IF NOT EXISTS</c>): the dead-letter table came after the events table,
+/// and a database from between the two gets it that way. Adding a version is adding a step at the end
 /// of <see cref="SqliteSchema"/> and <see cref="PostgresSchema"/>; a step, once released, never changes.
 /// </summary>
 /// <param name="Store">The store's name, for messages.</param>
 /// <param name="Steps">The SQL of each step, in order.</param>
 /// <param name="Lock">SQL run first in each step's transaction, which keeps other instances out until it commits; empty when the transaction itself does.</param>
-/// <param name="ReadVersion">SQL returning the database's version: its marker, else 1 when <c>events</c> exists (an unmarked version 1), else 0 (nothing yet).</param>
+/// <param name="ReadVersion">SQL returning the database's version: its marker, else 0.</param>
 /// <param name="WriteVersion">SQL setting the marker to a version.</param>
 internal sealed record StoreSchema(string Store, IReadOnlyList<string> Steps, string Lock, string ReadVersion, Func<int, string> WriteVersion)
 {
@@ -23,10 +25,10 @@ internal sealed record StoreSchema(string Store, IReadOnlyList<string> Steps, st
     /// <summary>
     /// Brings the database to <see cref="Latest"/>, one step per transaction, each under <see cref="Lock"/> and
     /// rereading the version first, so instances starting together upgrade once and a step half done never stays.
-    /// An empty database gets every step in one transaction. A database at a version this code doesn't know is
+    /// A database without a marker gets every step in one transaction. A database at a version this code doesn't know is
     /// left alone and refused: its columns may mean what this code can't write.
     /// </summary>
-    /// <returns>The version found before any step (0 for an empty database).</returns>
+    /// <returns>The version found before any step (0 without a marker).</returns>
     public async Task<int> UpgradeAsync(DbConnection connection, ILogger logger, CancellationToken cancellationToken)
     {
         int? found = null;
@@ -84,7 +86,7 @@ internal sealed record StoreSchema(string Store, IReadOnlyList<string> Steps, st
 
 internal static partial class SchemaLog
 {
-    [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "The {Store:l} store's schema went from version {From} to {To} (0: an empty database)")]
+    [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "The {Store:l} store's schema went from version {From} to {To} (0: empty, or from before the schema was versioned)")]
     public static partial void Upgraded(ILogger logger, string store, int from, int to);
 }
 
