@@ -49,7 +49,7 @@ internal static class PostgresSchema
         // The marker's table is created first, in the same transaction, so that reading it never fails.
         Lock: $"SELECT pg_advisory_xact_lock({SchemaLock}); CREATE TABLE IF NOT EXISTS tracker_schema (version int NOT NULL);",
         ReadVersion: """
-            SELECT COALESCE((SELECT max(version) FROM tracker_schema), 0)
+            SELECT CASE WHEN to_regclass('events') IS NULL THEN 0 ELSE COALESCE((SELECT max(version) FROM tracker_schema), 0) END
             """,
         WriteVersion: version => $"DELETE FROM tracker_schema; INSERT INTO tracker_schema (version) VALUES ({version});");
 }

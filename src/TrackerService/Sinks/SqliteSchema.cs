@@ -26,6 +26,9 @@ internal static class SqliteSchema
 
         // The transaction is BEGIN IMMEDIATE: it holds the file's write lock until it commits.
         Lock: "",
-        ReadVersion: "SELECT user_version FROM pragma_user_version",
+        ReadVersion: """
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events') THEN user_version ELSE 0 END
+            FROM pragma_user_version
+            """,
         WriteVersion: version => $"PRAGMA user_version = {version};");
 }

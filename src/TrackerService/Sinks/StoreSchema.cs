@@ -4,8 +4,9 @@ namespace TrackerService.Sinks;
 
 /// <summary>
 /// A store's schema as a list of steps, and the upgrade both stores run at start. <c>Steps[i]</c> takes a database
-/// from version <c>i</c> to <c>i + 1</c>, so the latest version is the number of steps. A database without a marker
-/// is at version 0: empty, or written before the schema was versioned, whose tables step 1 creates only where they
+/// from version <c>i</c> to <c>i + 1</c>, so the latest version is the number of steps. A database without a marker,
+/// or without its <c>events</c> table (dropped: the table is built again, as before versions), is at version 0: empty,
+/// or written before the schema was versioned, whose tables step 1 creates only where they
 /// are missing (its statements are all <c>IF NOT EXISTS</c>): the dead-letter table came after the events table,
 /// and a database from between the two gets it that way. Adding a version is adding a step at the end
 /// of <see cref="SqliteSchema"/> and <see cref="PostgresSchema"/>; a step, once released, never changes.
@@ -13,7 +14,7 @@ namespace TrackerService.Sinks;
 /// <param name="Store">The store's name, for messages.</param>
 /// <param name="Steps">The SQL of each step, in order.</param>
 /// <param name="Lock">SQL run first in each step's transaction, which keeps other instances out until it commits; empty when the transaction itself does.</param>
-/// <param name="ReadVersion">SQL returning the database's version: its marker, else 0.</param>
+/// <param name="ReadVersion">SQL returning the database's version: its marker, else 0; 0 too when <c>events</c> is missing.</param>
 /// <param name="WriteVersion">SQL setting the marker to a version.</param>
 internal sealed record StoreSchema(string Store, IReadOnlyList<string> Steps, string Lock, string ReadVersion, Func<int, string> WriteVersion)
 {
