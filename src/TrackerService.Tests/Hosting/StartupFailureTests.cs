@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using TrackerService.Tests.Infrastructure;
 
 namespace TrackerService.Tests.Hosting;
 
@@ -14,29 +14,13 @@ public sealed class StartupFailureTests
     {
         // Given the service with one bad setting, in an empty folder
         var folder = Directory.CreateTempSubdirectory("tracker-startup-").FullName;
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "TrackerService.dll")])
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["Tracker__AdminUrl"] = "http://127.0.0.1:0";
-        start.Environment[variable] = value;
 
         // When it starts
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(patience.Token);
-        var lines = ((await output) + (await errors)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var (exitCode, lines) = await ServiceProcess.RunToExitAsync(folder, TimeSpan.FromSeconds(30), new Dictionary<string, string> { [variable] = value });
         Directory.Delete(folder, recursive: true);
 
         // Then it exits 1 having written one line, the failure, and no stack trace
-        Assert.Equal(1, process.ExitCode);
+        Assert.Equal(1, exitCode);
         var line = Assert.Single(lines);
         Assert.Contains(expected, line, StringComparison.Ordinal);
         Assert.Contains("cannot start", line, StringComparison.Ordinal);

@@ -51,6 +51,46 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the service in <paramref name="folder"/> when it is expected not to start: waits for it to exit (killing
+    /// it and failing the test if it is still running after <paramref name="timeout"/>).
+    /// </summary>
+    /// <returns>Its exit code and the non-empty lines it wrote to stdout and stderr.</returns>
+    public static async Task<(int ExitCode, string[] Lines)> RunToExitAsync(string folder, TimeSpan timeout, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "TrackerService.dll")])
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["Tracker__AdminUrl"] = "http://127.0.0.1:0";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var patience = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"The service was still running after {timeout.TotalSeconds} s.");
+        }
+
+        var lines = ((await output) + (await errors)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return (process.ExitCode, lines);
+    }
+
     /// <summary>Starts the service in <paramref name="folder"/> and waits until it is ready.</summary>
     public static async Task<ServiceProcess> StartAsync(string folder, IReadOnlyDictionary<string, string>? settings = null)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -127,27 +126,13 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
     {
         // Given the service's folder holding a file of schema version 3
         await ExecuteAsync(Database, SchemaV1.Sqlite + "PRAGMA user_version = 3;");
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "TrackerService.dll")])
-        {
-            WorkingDirectory = _folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["Tracker__AdminUrl"] = "http://127.0.0.1:0";
 
         // When it starts
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(patience.Token);
+        var (exitCode, lines) = await ServiceProcess.RunToExitAsync(_folder, TimeSpan.FromSeconds(60));
 
         // Then it exits 1 with its last line naming the version found and the one it knows
-        Assert.Equal(1, process.ExitCode);
-        var line = Assert.Single(((await output) + (await errors)).Split('\n'), l => l.Contains("cannot start", StringComparison.Ordinal));
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(lines, l => l.Contains("cannot start", StringComparison.Ordinal));
         Assert.Contains("The sqlite store's schema is at version 3, newer than the latest this version of TrackerService knows (2)", line, StringComparison.Ordinal);
     }
 

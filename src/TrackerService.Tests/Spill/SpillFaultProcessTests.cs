@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
@@ -141,35 +140,12 @@ public sealed partial class SpillFaultProcessTests : IDisposable
         // Given a data folder whose spill path is a regular file
         Directory.CreateDirectory(DataFolder);
         await File.WriteAllTextAsync(SpillFolder, "not a folder");
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "TrackerService.dll")])
-        {
-            WorkingDirectory = _folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["Tracker__AdminUrl"] = "http://127.0.0.1:0";
 
         // When it starts
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(patience.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("The service started over a spill path that is a file.");
-        }
+        var (exitCode, lines) = await ServiceProcess.RunToExitAsync(_folder, TimeSpan.FromSeconds(30));
 
         // Then it exits 1 with one line naming the path
-        var lines = ((await output) + (await errors)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(1, process.ExitCode);
+        Assert.Equal(1, exitCode);
         var line = Assert.Single(lines);
         Assert.Contains("cannot start", line, StringComparison.Ordinal);
         Assert.Contains("Tracker:Spill:Directory", line, StringComparison.Ordinal);
