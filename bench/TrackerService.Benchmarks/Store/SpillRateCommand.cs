@@ -27,7 +27,7 @@ internal static class SpillRateCommand
                 var spill = new SpillStore(Microsoft.Extensions.Options.Options.Create(new SpillOptions { Directory = dir }), TimeProvider.System, NullLogger<SpillStore>.Instance);
                 var bytes = events.Sum(e => e.MemoryBytes);
                 var clock = Stopwatch.StartNew();
-                await spill.WriteAsync(events);
+                await spill.KeepAsync(events, CancellationToken.None);
                 var seconds = clock.Elapsed.TotalSeconds;
                 var onDisk = Directory.GetFiles(dir, SpillStore.SegmentPattern).Sum(f => new FileInfo(f).Length);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

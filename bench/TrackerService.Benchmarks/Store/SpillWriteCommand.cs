@@ -9,7 +9,7 @@ namespace TrackerService.Benchmarks.Store;
 
 /// <summary>
 /// The spill's write path with large events: one event of 2,150 short properties (about 25 KB of JSON, the
-/// issue's large event) repeated, written by <see cref="SpillStore.WriteAsync"/> into a folder (segments capped
+/// issue's large event) repeated, written by <see cref="SpillStore.KeepAsync"/> (the shutdown's path) into a folder (segments capped
 /// at the default 64 MiB, each fsynced). Reports a spilled line against its input, what the former format (objects
 /// as strings, the default encoder's <c>\u0022</c>) would have made of the object, and the write rate.
 /// </summary>
@@ -27,7 +27,7 @@ internal static class SpillWriteCommand
         var store = new SpillStore(Microsoft.Extensions.Options.Options.Create(new SpillOptions { Directory = folder }), TimeProvider.System, NullLogger<SpillStore>.Instance);
         var batch = Enumerable.Range(0, events).Select(i => e with { MessageId = $"large-{i}" }).ToArray();
         var clock = Stopwatch.StartNew();
-        await store.WriteAsync(batch);
+        await store.KeepAsync(batch, CancellationToken.None);
         var seconds = clock.Elapsed.TotalSeconds;
         var segments = store.ListSegments();
         var bytes = segments.Sum(s => new FileInfo(s).Length);

@@ -75,15 +75,6 @@ internal sealed partial class SpillStore(IOptions<SpillOptions> options, TimePro
         return true;
     }
 
-    /// <summary>Writes <paramref name="events"/> whatever the size cap, in as many segments as they take; throws on a disk error.</summary>
-    public async Task WriteAsync(IReadOnlyList<TrackedEvent> events, CancellationToken cancellationToken = default)
-    {
-        for (var offset = 0; offset < events.Count;)
-        {
-            offset += (await WriteSegmentAsync(events, offset, events.Count - offset, cancellationToken).ConfigureAwait(false)).Events;
-        }
-    }
-
     /// <summary>
     /// The shutdown's spill: writes <paramref name="events"/> whatever the size cap (nothing accepted may be lost),
     /// segment by segment. A segment the disk refuses is tried again in smaller pieces, down to one event, then
