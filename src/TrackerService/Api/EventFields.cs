@@ -10,6 +10,9 @@ internal static class EventFields
     /// <summary>Longest id (userId, anonymousId, messageId) or event name, in characters.</summary>
     public const int MaxIdLength = 200;
 
+    /// <summary>Longest page or screen name or category, in characters.</summary>
+    public const int MaxNameLength = 1000;
+
     private const string NotStorable = "Must be valid UTF-8 text without U+0000 or unpaired surrogates.";
 
     /// <summary>
@@ -92,6 +95,31 @@ internal static class EventFields
         }
 
         return value;
+    }
+
+    /// <summary>A page's or screen's name or category: a string of at most <see cref="MaxNameLength"/> characters, or null.</summary>
+    public static string? ReadName(ref Utf8JsonReader reader, int index, string field, List<EventError> errors)
+    {
+        var value = ReadString(ref reader, index, field, errors);
+        if (value is { Length: > MaxNameLength })
+        {
+            errors.Add(new EventError(index, field, $"Is {value.Length} characters; at most {MaxNameLength} are allowed."));
+            return null;
+        }
+
+        return value;
+    }
+
+    /// <summary>An id sent as a JSON number (SDKs and hand-written clients do), as the number's text: <c>42</c> is <c>"42"</c>.</summary>
+    public static string? NumberText(ref Utf8JsonReader reader, int index, string field, List<EventError> errors)
+    {
+        if (reader.ValueSpan.Length > MaxIdLength)
+        {
+            errors.Add(new EventError(index, field, $"Is {reader.ValueSpan.Length} characters; at most {MaxIdLength} are allowed."));
+            return null;
+        }
+
+        return Encoding.ASCII.GetString(reader.ValueSpan); // a number token is ASCII
     }
 
     /// <summary>A time, by <see cref="EventTime"/>'s rule, or null.</summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using TrackerService.Events;
 
@@ -6,7 +5,7 @@ namespace TrackerService.Api;
 
 /// <summary>
 /// Reads and validates one event object against the contract (docs/http-api.md; the Segment spec's fields): which
-/// fields there are and what makes an event whole. Each field's own rules are <see cref="EventFields"/>.
+/// fields there are and what makes an event whole, under <see cref="EventRules"/>. Each field's own rules are <see cref="EventFields"/>.
 /// </summary>
 internal static class EventReader
 {
@@ -14,13 +13,15 @@ internal static class EventReader
 
     /// <summary>Reads the event in <paramref name="json"/>; problems are added to <paramref name="errors"/>.</summary>
     /// <returns>The event, or null when it is invalid.</returns>
-    public static TrackedEvent? Read(ReadOnlySpan<byte> json, int index, DateTimeOffset receivedAt, List<EventError> errors)
+    public static TrackedEvent? Read(ReadOnlySpan<byte> json, int index, DateTimeOffset receivedAt, List<EventError> errors, EventRules rules = default)
     {
         var errorsBefore = errors.Count;
-        var type = EventType.Track;
-        string? name = null, userId = null, anonymousId = null, messageId = null;
-        JsonText? properties = null, traits = null, context = null;
-        DateTimeOffset? timestamp = null, sentAt = null;
+        var type = rules.CallType ?? EventType.Track;
+        var typeGiven = false;
+        string? eventName = null, userId = null, anonymousId = null, messageId = null;
+        string? name = null, category = null, groupId = null, previousId = null;
+        JsonText? properties = null, traits = null, context = null, integrations = null;
+        DateTimeOffset? timestamp = null, sentAt = null, originalTimestamp = null;
 
         var reader = new Utf8JsonReader(json, EventOptions);
         try
@@ -34,24 +35,25 @@ internal static class EventReader
                 switch (field)
                 {
                     case "type":
-                        var typeName = EventFields.ReadString(ref reader, index, field, errors);
-                        if (typeName is not null && !EventTypeNames.TryParse(typeName, out type))
-                        {
-                            errors.Add(new EventError(index, field, "Must be one of track, identify, page, screen, group, alias."));
-                        }
-
+                        typeGiven = ReadType(ref reader, index, rules, errors, ref type);
                         break;
-                    case "event": name = EventFields.ReadId(ref reader, index, field, errors); break;
-                    case "userId": userId = EventFields.ReadId(ref reader, index, field, errors); break;
-                    case "anonymousId": anonymousId = EventFields.ReadId(ref reader, index, field, errors); break;
-                    case "messageId": messageId = EventFields.ReadId(ref reader, index, field, errors); break;
+                    case "event": eventName = EventFields.ReadId(ref reader, index, field, errors); break;
+                    case "userId": userId = ReadId(ref reader, index, field, errors, rules); break;
+                    case "anonymousId": anonymousId = ReadId(ref reader, index, field, errors, rules); break;
+                    case "messageId": messageId = ReadId(ref reader, index, field, errors, rules); break;
+                    case "groupId": groupId = ReadId(ref reader, index, field, errors, rules); break;
+                    case "previousId": previousId = ReadId(ref reader, index, field, errors, rules); break;
+                    case "name": name = EventFields.ReadName(ref reader, index, field, errors); break;
+                    case "category": category = EventFields.ReadName(ref reader, index, field, errors); break;
                     case "timestamp": timestamp = EventFields.ReadTime(ref reader, index, field, errors); break;
                     case "sentAt": sentAt = EventFields.ReadTime(ref reader, index, field, errors); break;
+                    case "originalTimestamp": originalTimestamp = EventFields.ReadTime(ref reader, index, field, errors); break;
                     case "properties": properties = EventFields.ReadObject(json, ref reader, index, field, errors); break;
                     case "traits": traits = EventFields.ReadObject(json, ref reader, index, field, errors); break;
                     case "context": context = EventFields.ReadObject(json, ref reader, index, field, errors); break;
+                    case "integrations": integrations = EventFields.ReadObject(json, ref reader, index, field, errors); break;
                     default:
-                        // receivedAt is the server's to set, and fields outside the contract are not stored.
+                        // receivedAt and source are the server's to set, and fields outside the contract are not stored.
                         reader.Skip();
                         break;
                 }
@@ -65,9 +67,19 @@ internal static class EventReader
         }
 
         // An unknown type is reported as such; it is not taken for a track event missing its name.
-        if (type == EventType.Track && name is null && !EventFields.HasError(errors, errorsBefore, "event") && !EventFields.HasError(errors, errorsBefore, "type"))
+        var typeKnown = !EventFields.HasError(errors, errorsBefore, "type");
+        if (rules.Segment && rules.CallType is null && !typeGiven && typeKnown)
         {
-            errors.Add(new EventError(index, "event", "Required for a track event."));
+            errors.Add(new EventError(index, "type", "Required in a batch: one of track, identify, page, screen, group, alias."));
+            typeKnown = false;
+        }
+
+        if (typeKnown)
+        {
+            Require(type == EventType.Track, eventName, "event", "Required for a track event.", index, errors, errorsBefore);
+            Require(rules.Segment && type == EventType.Group, groupId, "groupId", "Required for a group call.", index, errors, errorsBefore);
+            Require(rules.Segment && type == EventType.Alias, previousId, "previousId", "Required for an alias call.", index, errors, errorsBefore);
+            Require(rules.Segment && type == EventType.Alias, userId, "userId", "Required for an alias call.", index, errors, errorsBefore);
         }
 
         if (userId is null && anonymousId is null && !EventFields.HasError(errors, errorsBefore, "userId") && !EventFields.HasError(errors, errorsBefore, "anonymousId"))
@@ -82,7 +94,55 @@ internal static class EventReader
 
         return new TrackedEvent(
             messageId ?? Guid.CreateVersion7(receivedAt).ToString(),
-            type, name, userId, anonymousId, timestamp, sentAt, receivedAt, properties, traits, context);
+            type, eventName, userId, anonymousId, timestamp, sentAt, receivedAt, properties, traits, context)
+        {
+            Name = name,
+            Category = category,
+            GroupId = groupId,
+            PreviousId = previousId,
+            OriginalTimestamp = originalTimestamp,
+            Integrations = integrations,
+        };
+    }
+
+    /// <summary>Reads <c>type</c>; on a single call it must be the path's.</summary>
+    /// <returns>Whether the event gave a type.</returns>
+    private static bool ReadType(ref Utf8JsonReader reader, int index, EventRules rules, List<EventError> errors, ref EventType type)
+    {
+        var typeName = EventFields.ReadString(ref reader, index, "type", errors);
+        if (typeName is null)
+        {
+            return false;
+        }
+
+        if (!EventTypeNames.TryParse(typeName, out var given))
+        {
+            errors.Add(new EventError(index, "type", "Must be one of track, identify, page, screen, group, alias."));
+        }
+        else if (rules.CallType is { } call && given != call)
+        {
+            errors.Add(new EventError(index, "type", $"Is {typeName}, but the call is {call.ToWireName()}: leave it out, or post it to /v1/batch."));
+        }
+        else
+        {
+            type = given;
+        }
+
+        return true;
+    }
+
+    /// <summary>An id: a string; on the Segment API a JSON number too, kept as its decimal text.</summary>
+    private static string? ReadId(ref Utf8JsonReader reader, int index, string field, List<EventError> errors, EventRules rules) =>
+        rules.Segment && reader.TokenType == JsonTokenType.Number
+            ? EventFields.NumberText(ref reader, index, field, errors)
+            : EventFields.ReadId(ref reader, index, field, errors);
+
+    private static void Require(bool applies, string? value, string field, string message, int index, List<EventError> errors, int errorsBefore)
+    {
+        if (applies && value is null && !EventFields.HasError(errors, errorsBefore, field))
+        {
+            errors.Add(new EventError(index, field, message));
+        }
     }
 
     /// <summary>The contract's name for the property the reader is on, or null for a field outside the contract.</summary>
@@ -97,5 +157,11 @@ internal static class EventReader
         : reader.ValueTextEquals("properties"u8) ? "properties"
         : reader.ValueTextEquals("traits"u8) ? "traits"
         : reader.ValueTextEquals("context"u8) ? "context"
+        : reader.ValueTextEquals("name"u8) ? "name"
+        : reader.ValueTextEquals("category"u8) ? "category"
+        : reader.ValueTextEquals("groupId"u8) ? "groupId"
+        : reader.ValueTextEquals("previousId"u8) ? "previousId"
+        : reader.ValueTextEquals("originalTimestamp"u8) ? "originalTimestamp"
+        : reader.ValueTextEquals("integrations"u8) ? "integrations"
         : null;
 }

@@ -17,7 +17,8 @@ internal static class EventsApiExtensions
         // as Accepts metadata: that would make routing answer other types with a bare 415 before the endpoint can say why.
         services.AddOpenApi(options => options.AddOperationTransformer((operation, context, _) =>
         {
-            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().Any(n => n.EndpointName == EventsApi.PostEventsName))
+            var name = context.Description.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().FirstOrDefault()?.EndpointName;
+            if (name == EventsApi.PostEventsName)
             {
                 operation.RequestBody = new OpenApiRequestBody
                 {
@@ -26,10 +27,25 @@ internal static class EventsApiExtensions
                     Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new(), ["text/plain"] = new() },
                 };
             }
+            else if (name?.StartsWith("Segment", StringComparison.Ordinal) == true)
+            {
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = name == SegmentApi.BatchName
+                        ? "A Segment batch envelope, JSON in UTF-8 under any media type, gzip by its Content-Encoding or its bytes (docs/http-api.md)."
+                        : "The call's event object, JSON in UTF-8 under any media type, gzip by its Content-Encoding or its bytes (docs/http-api.md).",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new(), ["text/plain"] = new() },
+                };
+            }
 
             return Task.CompletedTask;
         }));
         services.AddSingleton(sp => new EventBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new SegmentBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<SegmentIntake>();
+        services.AddTrackerOptions<PrivacyOptions, PrivacyOptionsValidator>(PrivacyOptions.Section);
+        services.AddSingleton<TrackerService.Auth.IntakeAccess>(); // STUB until write keys merge
 
         // gzip only, as the contract says: a body in another encoding keeps its Content-Encoding and gets a 415.
         services.AddRequestDecompression(options =>
@@ -45,6 +61,7 @@ internal static class EventsApiExtensions
     {
         app.UseRequestDecompression();
         app.MapEventsApi();
+        app.MapSegmentApi();
         app.MapOpenApi();
         return app;
     }

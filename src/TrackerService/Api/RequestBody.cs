@@ -20,7 +20,7 @@ internal enum RequestBodyStatus
 /// capped at the endpoint's size limit, which fails the read with a 413 once the inflated body passes it
 /// (answered 500 before dotnet/aspnetcore#61812 fixed #61723; 413 on 10.0.12). Dispose to return the buffer.
 /// </summary>
-internal sealed class RequestBody : IDisposable
+internal sealed partial class RequestBody : IDisposable
 {
     /// <summary>
     /// The first buffer, in bytes: most bodies (one event, a small batch) fit it, and a larger body doubles it as
@@ -51,9 +51,13 @@ internal sealed class RequestBody : IDisposable
 
     public ReadOnlySpan<byte> Json => _buffer.AsSpan(0, Length);
 
-    public static async Task<RequestBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    /// <param name="anyMediaType">
+    /// Take the body whatever its Content-Type says, and inflate it when its bytes are gzip though no Content-Encoding
+    /// says so: the Segment API, whose clients label bodies in many ways (<see cref="InflateUnlabelled"/>).
+    /// </param>
+    public static async Task<RequestBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken, bool anyMediaType = false)
     {
-        if (!IsSupportedContentType(request.ContentType))
+        if (!anyMediaType && !IsSupportedContentType(request.ContentType))
         {
             return new(RequestBodyStatus.UnsupportedMediaType,
                 $"Content-Type '{request.ContentType}' is not supported; send application/json or text/plain (UTF-8).");
@@ -143,7 +147,7 @@ internal sealed class RequestBody : IDisposable
             return TooLarge(maxBytes);
         }
 
-        return new(RequestBodyStatus.Read, null, buffer, length);
+        return anyMediaType && IsGzip(buffer.AsSpan(0, length)) ? InflateUnlabelled(buffer, length, maxBytes) : new(RequestBodyStatus.Read, null, buffer, length);
     }
 
     public void Dispose()

@@ -37,7 +37,7 @@ internal static class EventLine
     }
 
     /// <summary>
-    /// Writes the event as the JSON object a client sends for it: without <c>receivedAt</c>, and every object field
+    /// Writes the event as the JSON object a client sends for it: without <c>receivedAt</c> and <c>source</c> (the server's to set), and every object field
     /// as its JSON, line breaks and all. What spill replay holds to the intake's rules.
     /// </summary>
     public static void WriteRequest(IBufferWriter<byte> output, TrackedEvent e) => WriteObject(output, e, asRequest: true);
@@ -49,27 +49,44 @@ internal static class EventLine
         json.WriteString("messageId", e.MessageId);
         json.WriteString("type", e.Type.ToWireName());
         WriteOptional(json, "event", e.Event);
+        WriteOptional(json, "name", e.Name);
+        WriteOptional(json, "category", e.Category);
         WriteOptional(json, "userId", e.UserId);
         WriteOptional(json, "anonymousId", e.AnonymousId);
-        if (e.Timestamp is { } timestamp)
-        {
-            json.WriteString("timestamp", timestamp);
-        }
-
-        if (e.SentAt is { } sentAt)
-        {
-            json.WriteString("sentAt", sentAt);
-        }
-
+        WriteOptional(json, "groupId", e.GroupId);
+        WriteOptional(json, "previousId", e.PreviousId);
+        WriteTime(json, "timestamp", e.Timestamp);
+        WriteTime(json, "originalTimestamp", e.OriginalTimestamp);
+        WriteTime(json, "sentAt", e.SentAt);
         if (!asRequest)
         {
             json.WriteString("receivedAt", e.ReceivedAt);
+            WriteOptional(json, "source", e.Source);
         }
 
         WriteRaw(json, "properties", e.Properties, asRequest);
         WriteRaw(json, "traits", e.Traits, asRequest);
         WriteRaw(json, "context", e.Context, asRequest);
+        WriteRaw(json, "integrations", e.Integrations, asRequest);
+        if (!asRequest && e.Rejection is { } rejection)
+        {
+            // What the client sent goes in as a string: it broke the contract, so it is not held to be one line of anything.
+            json.WriteStartObject("rejected");
+            json.WriteString("reason", rejection.Reason);
+            WriteOptional(json, "field", rejection.Field);
+            json.WriteString("raw", rejection.Raw);
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
+    }
+
+    private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? value)
+    {
+        if (value is { } time)
+        {
+            json.WriteString(name, time);
+        }
     }
 
     private static void WriteOptional(Utf8JsonWriter json, string name, string? value)

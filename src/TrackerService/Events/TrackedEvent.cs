@@ -2,9 +2,10 @@ namespace TrackerService.Events;
 
 /// <summary>
 /// One accepted event, as it travels from the request to the store. Object-valued fields
-/// (<see cref="Properties"/>, <see cref="Traits"/>, <see cref="Context"/>) are kept as the
+/// (<see cref="Properties"/>, <see cref="Traits"/>, <see cref="Context"/>, <see cref="Integrations"/>) are kept as the
 /// client's raw JSON text (UTF-8): the service validates their shape but never re-serializes them.
 /// </summary>
+/// <param name="Timestamp">When it happened: the client's time, corrected for its clock's skew on the Segment API.</param>
 internal sealed record TrackedEvent(
     string MessageId,
     EventType Type,
@@ -19,7 +20,34 @@ internal sealed record TrackedEvent(
     JsonText? Context)
 {
     /// <summary>The event object and its references (a 64-bit runtime), without the strings and arrays they point to.</summary>
-    private const int ObjectBytes = 128;
+    private const int ObjectBytes = 184;
+
+    /// <summary>A page's or screen's name.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>A page's category.</summary>
+    public string? Category { get; init; }
+
+    /// <summary>The group a group call joins the user to.</summary>
+    public string? GroupId { get; init; }
+
+    /// <summary>The id an alias call merges into <see cref="UserId"/>.</summary>
+    public string? PreviousId { get; init; }
+
+    /// <summary>The time the client said, before any skew correction.</summary>
+    public DateTimeOffset? OriginalTimestamp { get; init; }
+
+    /// <summary>The client's <c>integrations</c> object: which destinations the event is for.</summary>
+    public JsonText? Integrations { get; init; }
+
+    /// <summary>The id of the write key it came with (never the key); null when sent without one.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>
+    /// Set when the event broke the contract at intake on the Segment API: it travels the same way as the others
+    /// (queue, spill, replay), so that what the client was answered for is kept, and goes to the dead-letter table.
+    /// </summary>
+    public EventRejection? Rejection { get; init; }
 
     /// <summary>
     /// About what the event takes in memory, in bytes: the object, its strings (UTF-16) and its JSON text (UTF-8),
@@ -28,9 +56,17 @@ internal sealed record TrackedEvent(
     /// </summary>
     public long MemoryBytes =>
         ObjectBytes + StringBytes(MessageId) + StringBytes(Event) + StringBytes(UserId) + StringBytes(AnonymousId)
-        + JsonBytes(Properties) + JsonBytes(Traits) + JsonBytes(Context);
+        + StringBytes(Name) + StringBytes(Category) + StringBytes(GroupId) + StringBytes(PreviousId) + StringBytes(Source)
+        + JsonBytes(Properties) + JsonBytes(Traits) + JsonBytes(Context) + JsonBytes(Integrations)
+        + (Rejection is { } r ? 64 + StringBytes(r.Raw) + StringBytes(r.Reason) + StringBytes(r.Field) : 0);
 
     private static long StringBytes(string? value) => value is null ? 0 : 24 + 2L * value.Length;
 
     private static long JsonBytes(JsonText? value) => value is null ? 0 : 48 + value.Utf8.Length;
 }
+
+/// <summary>Why an event was refused at intake, and what the client sent.</summary>
+/// <param name="Raw">The event's JSON as the client sent it.</param>
+/// <param name="Reason">The rule it breaks, for a person.</param>
+/// <param name="Field">The field at fault, when one is.</param>
+internal sealed record EventRejection(string Raw, string Reason, string? Field);

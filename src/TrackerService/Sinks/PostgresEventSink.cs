@@ -13,7 +13,8 @@ namespace TrackerService.Sinks;
 internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILogger<PostgresEventSink> logger) : IEventSink
 {
     /// <summary>The columns written, named so that columns added by later schema versions (NULL until written) change nothing here.</summary>
-    internal const string Columns = "message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context";
+    internal const string Columns = "message_id, type, event, user_id, anonymous_id, timestamp, sent_at, received_at, properties, traits, context, "
+        + "name, category, group_id, previous_id, original_timestamp, integrations, source";
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -103,6 +104,13 @@ internal sealed partial class PostgresEventSink(NpgsqlDataSource dataSource, ILo
         WriteJson(copy, e.Properties);
         WriteJson(copy, e.Traits);
         WriteJson(copy, e.Context);
+        WriteText(copy, e.Name);
+        WriteText(copy, e.Category);
+        WriteText(copy, e.GroupId);
+        WriteText(copy, e.PreviousId);
+        WriteTime(copy, e.OriginalTimestamp);
+        WriteJson(copy, e.Integrations);
+        WriteText(copy, e.Source);
     }
 
     public string Name => "postgresql";

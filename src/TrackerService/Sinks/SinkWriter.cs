@@ -63,13 +63,18 @@ internal sealed partial class SinkWriter
         var started = _time.GetTimestamp();
         try
         {
+            var (events, rejected) = SplitRejections(batch);
             var refused = new List<RejectedEvent>();
-            var stored = await WriteOrSplitAsync(batch, attempts, refused, cancellationToken).ConfigureAwait(false);
-            if (refused.Count > 0)
+            var stored = events.Count == 0 ? 0 : await WriteOrSplitAsync(events, attempts, refused, cancellationToken).ConfigureAwait(false);
+            if (refused.Count > 0 || rejected.Count > 0)
             {
                 // Kept before the batch counts as written: should this fail, the caller keeps the whole batch (the
                 // spill), and the stored part is skipped next time by its messageId.
-                await RejectAsync(refused, cancellationToken).ConfigureAwait(false);
+                await RejectAsync([.. rejected, .. refused], cancellationToken).ConfigureAwait(false);
+            }
+
+            if (refused.Count > 0)
+            {
                 _telemetry.Rejected(refused.Count, TrackerTelemetry.ReasonStoreRefused);
                 span?.SetTag(TrackerTelemetry.TagBatchRefused, refused.Count);
                 foreach (var r in refused)
@@ -119,7 +124,7 @@ internal sealed partial class SinkWriter
             if (batch.Count == 1)
             {
                 var e = batch[0];
-                refused.Add(new RejectedEvent(e.MessageId, EventLine.ToJson(e), ex.Message, e.ReceivedAt));
+                refused.Add(new RejectedEvent(e.MessageId, EventLine.ToJson(e), ex.Message, e.ReceivedAt, Source: e.Source));
                 return 0;
             }
 
@@ -129,6 +134,31 @@ internal sealed partial class SinkWriter
             var stored = await WriteOrSplitAsync(events[..half], attempts, refused, cancellationToken).ConfigureAwait(false);
             return stored + await WriteOrSplitAsync(events[half..], attempts, refused, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The batch's events, and the dead-letter rows of those the intake refused (<see cref="TrackedEvent.Rejection"/>:
+    /// counted there, and carried here through the queue or the spill like the rest).
+    /// </summary>
+    private static (IReadOnlyList<TrackedEvent> Events, List<RejectedEvent> Rejected) SplitRejections(IReadOnlyList<TrackedEvent> batch)
+    {
+        var rejected = new List<RejectedEvent>();
+        List<TrackedEvent>? events = null;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var e = batch[i];
+            if (e.Rejection is { } r)
+            {
+                events ??= [.. batch.Take(i)]; // copied only for a batch that holds rejections
+                rejected.Add(new RejectedEvent(e.MessageId, r.Raw, r.Reason, e.ReceivedAt, r.Field, e.Source));
+            }
+            else
+            {
+                events?.Add(e);
+            }
+        }
+
+        return (events ?? batch, rejected);
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     public const string DefaultConnectionString = "Data Source=data/events.db";
 
     private const int SQLITE_BUSY = 5, SQLITE_LOCKED = 6, SQLITE_READONLY = 8, SQLITE_IOERR = 10, SQLITE_FULL = 13, SQLITE_CANTOPEN = 14,
-        SQLITE_PROTOCOL = 15;
+        SQLITE_PROTOCOL = 15, SQLITE_TOOBIG = 18, SQLITE_CONSTRAINT = 19, SQLITE_MISMATCH = 20;
 
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly string _connectionString;
@@ -24,8 +24,6 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
     private sqlite3_stmt? _insert;
 
     private readonly TimeSpan _attemptTimeout;
-
-    private const int SQLITE_TOOBIG = 18, SQLITE_CONSTRAINT = 19, SQLITE_MISMATCH = 20;
 
     public SqliteEventSink(IConfiguration configuration, IOptions<SinkOptions> options, ILogger<SqliteEventSink> logger)
     {
@@ -124,17 +122,7 @@ internal sealed partial class SqliteEventSink : IEventSink, IAsyncDisposable
             foreach (var e in batch)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                SqliteStatement.BindText(insert, 1, e.MessageId);
-                SqliteStatement.BindText(insert, 2, e.Type.ToWireName());
-                SqliteStatement.BindText(insert, 3, e.Event);
-                SqliteStatement.BindText(insert, 4, e.UserId);
-                SqliteStatement.BindText(insert, 5, e.AnonymousId);
-                SqliteStatement.BindTime(insert, 6, e.Timestamp, time);
-                SqliteStatement.BindTime(insert, 7, e.SentAt, time);
-                SqliteStatement.BindTime(insert, 8, e.ReceivedAt, time);
-                SqliteStatement.BindText(insert, 9, e.Properties);
-                SqliteStatement.BindText(insert, 10, e.Traits);
-                SqliteStatement.BindText(insert, 11, e.Context);
+                SqliteEventsTable.Bind(insert, e, time);
                 var rc = raw.sqlite3_step(insert);
                 if (rc != raw.SQLITE_DONE)
                 {

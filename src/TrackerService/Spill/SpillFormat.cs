@@ -8,7 +8,8 @@ namespace TrackerService.Spill;
 
 /// <summary>
 /// One event per line (<see cref="EventLine"/>), so a segment can be read, and if need be replayed by hand, with
-/// ordinary tools. Reads lines in this format and in the one before it (objects as escaped strings).
+/// ordinary tools. Reads lines in this format and in the ones before it (objects as escaped strings; without the
+/// Segment spec's fields, which are then null).
 /// </summary>
 internal static class SpillFormat
 {
@@ -38,18 +39,33 @@ internal static class SpillFormat
                 OptionalString(root, "event"),
                 OptionalString(root, "userId"),
                 OptionalString(root, "anonymousId"),
-                root.TryGetProperty("timestamp", out var timestamp) ? timestamp.GetDateTimeOffset() : null,
-                root.TryGetProperty("sentAt", out var sentAt) ? sentAt.GetDateTimeOffset() : null,
+                OptionalTime(root, "timestamp"),
+                OptionalTime(root, "sentAt"),
                 root.GetProperty("receivedAt").GetDateTimeOffset(),
                 OptionalRaw(root, "properties"),
                 OptionalRaw(root, "traits"),
-                OptionalRaw(root, "context"));
+                OptionalRaw(root, "context"))
+            {
+                Name = OptionalString(root, "name"),
+                Category = OptionalString(root, "category"),
+                GroupId = OptionalString(root, "groupId"),
+                PreviousId = OptionalString(root, "previousId"),
+                OriginalTimestamp = OptionalTime(root, "originalTimestamp"),
+                Integrations = OptionalRaw(root, "integrations"),
+                Source = OptionalString(root, "source"),
+                Rejection = root.TryGetProperty("rejected", out var rejected)
+                    ? new EventRejection(rejected.GetProperty("raw").GetString()!, rejected.GetProperty("reason").GetString()!, OptionalString(rejected, "field"))
+                    : null,
+            };
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             return null;
         }
     }
+
+    private static DateTimeOffset? OptionalTime(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) ? value.GetDateTimeOffset() : null;
 
     private static string? OptionalString(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) ? value.GetString() : null;

@@ -144,9 +144,9 @@ internal sealed partial class SpillReplayService(
                 if (line.Text is { } complete && SpillFormat.Read(complete) is { } e)
                 {
                     // Held to the intake's rules, as a request is: what breaks them goes to the dead-letter table.
-                    if (contract?.Check(e) is { } fault)
+                    if (e.Rejection is null && contract?.Check(e) is { } fault)
                     {
-                        rejected.Add(new RejectedEvent(e.MessageId, Encoding.UTF8.GetString(complete), fault.Reason, e.ReceivedAt, fault.Field));
+                        rejected.Add(new RejectedEvent(e.MessageId, Encoding.UTF8.GetString(complete), fault.Reason, e.ReceivedAt, fault.Field, e.Source));
                     }
                     else
                     {
