@@ -27,6 +27,40 @@ internal static class StoreReader
         Assert.True(reached, $"Expected {expected} stored events, found {last}.");
     }
 
+    /// <summary>The rows <paramref name="sql"/> returns, each as its column values (NULL as null).</summary>
+    public static async Task<List<object?[]>> QueryAsync(string databasePath, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={databasePath};Mode=ReadOnly;Pooling=False;Default Timeout=10");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<object?[]>();
+        while (await reader.ReadAsync())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    /// <summary>Waits until the dead-letter table holds <paramref name="expected"/> rows; fails if it does not within the timeout.</summary>
+    public static async Task WaitForRejectedAsync(string databasePath, long expected)
+    {
+        long last = -1;
+        var reached = await Eventually.TrueAsync(
+            async () => File.Exists(databasePath)
+                && (last = (long)(await QueryAsync(databasePath, "SELECT COUNT(*) FROM rejected_events"))[0][0]!) == expected,
+            Patience.Default);
+        Assert.True(reached, $"Expected {expected} rejected events, found {last}.");
+    }
+
     /// <summary>Events waiting in a spill folder: one per non-empty line of its segments.</summary>
     public static int CountSpilledEvents(string spillFolder) => !Directory.Exists(spillFolder) ? 0
         : Directory.GetFiles(spillFolder, "*.jsonl").Sum(f => File.ReadLines(f).Count(l => l.Length > 0));

@@ -24,6 +24,20 @@ internal static class TrackedEvents
     public static TrackedEvent One(string messageId) =>
         new(messageId, EventType.Track, "Tested", "user-1", null, null, null, ReceivedAt, null, null, null);
 
+    /// <summary>A page event with every field of the Segment spec set, a source, and a page's name and category.</summary>
+    public static TrackedEvent WithSpecFields(string messageId) =>
+        new TrackedEvent(messageId, EventType.Page, null, "user-1", "anon-1", ReceivedAt.AddMinutes(-1), ReceivedAt.AddSeconds(-1), ReceivedAt,
+            """{"path":"/docs"}""", """{"plan":"pro"}""", """{"ip":"10.0.0.1"}""")
+        {
+            Name = "Docs",
+            Category = "Help",
+            GroupId = "group-1",
+            PreviousId = "previous-1",
+            OriginalTimestamp = ReceivedAt.AddHours(1),
+            Integrations = """{"All":false,"Mixpanel":true}""",
+            Source = "web",
+        };
+
     public static string[] Ids(IEnumerable<TrackedEvent> events) => [.. events.Select(e => e.MessageId)];
 
     /// <summary>The events as spill lines, each ending in a newline, as <see cref="SpillFormat.Write"/> writes them.</summary>

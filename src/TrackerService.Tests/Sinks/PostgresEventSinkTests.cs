@@ -55,6 +55,29 @@ public sealed class PostgresEventSinkTests(PostgresFixture postgres)
     }
 
     [SkippableFact]
+    public async Task StoresTheSegmentSpecFieldsInTheirColumns()
+    {
+        // Given a sink, and an event with every spec field
+        await using var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
+        var sink = new PostgresEventSink(dataSource, NullLogger<PostgresEventSink>.Instance);
+        await sink.InitializeAsync(CancellationToken.None);
+        var e = TrackedEvents.WithSpecFields("m-spec");
+
+        // When it is written
+        Assert.Equal(1, await sink.WriteAsync([e], CancellationToken.None));
+
+        // Then each field is in its column
+        await using var command = dataSource.CreateCommand(
+            "SELECT name, category, group_id, previous_id, original_timestamp, integrations ->> 'Mixpanel', source FROM events");
+        await using var row = await command.ExecuteReaderAsync();
+        Assert.True(await row.ReadAsync());
+        Assert.Equal(["Docs", "Help", "group-1", "previous-1"], Enumerable.Range(0, 4).Select(row.GetString));
+        Assert.Equal(e.OriginalTimestamp, row.GetFieldValue<DateTimeOffset>(4));
+        Assert.Equal("true", row.GetString(5));
+        Assert.Equal("web", row.GetString(6));
+    }
+
+    [SkippableFact]
     public async Task StoresARepeatedMessageIdOnce()
     {
         await using var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());

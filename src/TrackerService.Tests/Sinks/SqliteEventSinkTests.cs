@@ -57,6 +57,24 @@ public sealed class SqliteEventSinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoresTheSegmentSpecFieldsInTheirColumns()
+    {
+        // Given a sink, and an event with every spec field
+        var sink = NewSink();
+        await sink.InitializeAsync(CancellationToken.None);
+        var e = TrackedEvents.WithSpecFields("m-spec");
+
+        // When it is written
+        Assert.Equal(1, await sink.WriteAsync([e], CancellationToken.None));
+
+        // Then each field is in its column
+        var row = Assert.Single(await QueryAsync(
+            "SELECT name, category, group_id, previous_id, original_timestamp, integrations, source, timestamp FROM events"));
+        Assert.Equal(["Docs", "Help", "group-1", "previous-1", "2026-03-01T13:00:00.0000000Z", """{"All":false,"Mixpanel":true}""", "web",
+            "2026-03-01T11:59:00.0000000Z"], row.Select(v => (string)v!));
+    }
+
+    [Fact]
     public async Task InitializeTurnsOnWriteAheadLogging()
     {
         // Given an initialized sink

@@ -38,6 +38,29 @@ public sealed class SpillFormatTests
     }
 
     [Fact]
+    public void RoundTripsTheSegmentSpecFieldsAndTheSource()
+    {
+        var written = TrackedEvents.WithSpecFields("m-spec");
+
+        Assert.Equal(written, RoundTrip(written));
+    }
+
+    [Fact]
+    public void RoundTripsAnEventRefusedAtIntakeWithWhatTheClientSent()
+    {
+        // Given the stand-in of an event the intake refused, its raw JSON holding what no event may
+        var written = TrackedEvents.One("m-refused") with
+        {
+            Source = "web",
+            Rejection = new EventRejection("{\"type\":\"group\",\n \"userId\":\"\u0000\"}", "groupId: Required for a group call.", "groupId"),
+        };
+
+        // When it is spilled and read back, then it is the same, on one line
+        Assert.Single(TrackedEvents.Lines(written), b => b == (byte)'\n');
+        Assert.Equal(written, RoundTrip(written));
+    }
+
+    [Fact]
     public void RoundTripsAnEventWithoutItsOptionalFields()
     {
         // Given an alias event with nothing but the required fields
