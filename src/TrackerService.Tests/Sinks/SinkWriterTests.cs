@@ -48,6 +48,28 @@ public sealed class SinkWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task KeepsEventsRefusedAtIntakeInTheDeadLetterTableAndStoresTheRest()
+    {
+        // Given a batch in which the intake refused one event (it came through the queue or the spill like the others)
+        var refused = TrackedEvents.One("writer-refused") with
+        {
+            Source = "web",
+            Rejection = new EventRejection("""{"type":"group","userId":"u"}""", "groupId: Required for a group call.", "groupId"),
+        };
+        var sink = new FakeSink();
+        var writer = Writer(sink, new SinkOptions());
+
+        // When the batch is written
+        var stored = await writer.WriteAsync([Batch[0], refused, Batch[1]], span: null, CancellationToken.None).WaitAsync(Patience.Default);
+
+        // Then the others are stored, and the refused one is kept as the client sent it, with why and its source
+        Assert.Equal(2, stored);
+        Assert.Equal([Batch[0].MessageId, Batch[1].MessageId], sink.Stored.Keys.Order());
+        var kept = Assert.Single(sink.Rejected);
+        Assert.Equal(("writer-refused", """{"type":"group","userId":"u"}""", "groupId", "web"), (kept.MessageId, kept.Raw, kept.Field, kept.Source));
+    }
+
+    [Fact]
     public async Task CountsTheEventsTheStoreAlreadyHeldAsDuplicates()
     {
         // Given a store that already holds one event of the batch
