@@ -60,6 +60,21 @@ internal sealed record TrackedEvent(
         + JsonBytes(Properties) + JsonBytes(Traits) + JsonBytes(Context) + JsonBytes(Integrations)
         + (Rejection is { } r ? 64 + StringBytes(r.Raw) + StringBytes(r.Reason) + StringBytes(r.Field) : 0);
 
+    /// <summary>
+    /// How many of the first <paramref name="count"/> events were accepted (not <see cref="Rejection"/> stand-ins):
+    /// what the spill's count adds up, so that accepted = stored + duplicates + spilled holds with rejections aboard.
+    /// </summary>
+    public static int CountAccepted(IReadOnlyList<TrackedEvent> events, int count)
+    {
+        var accepted = 0;
+        for (var i = 0; i < count; i++)
+        {
+            accepted += events[i].Rejection is null ? 1 : 0;
+        }
+
+        return accepted;
+    }
+
     private static long StringBytes(string? value) => value is null ? 0 : 24 + 2L * value.Length;
 
     private static long JsonBytes(JsonText? value) => value is null ? 0 : 48 + value.Utf8.Length;

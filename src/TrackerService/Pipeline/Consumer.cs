@@ -125,7 +125,7 @@ internal sealed partial class Consumer(
             {
                 if (await spill.TryWriteAsync(batch, abort).ConfigureAwait(false))
                 {
-                    telemetry.Spilled(batch.Count);
+                    telemetry.Spilled(TrackedEvent.CountAccepted(batch, batch.Count));
                     Interlocked.Add(ref _spilled, batch.Count);
                     LogSpilled(logger, id, batch.Count, ex.Message);
                     return TrackerTelemetry.OutcomeSpilled;

@@ -137,7 +137,7 @@ internal sealed class DeliveryService(
         // Segment by segment until the deadline, retrying what the disk refuses; what it never takes is lost, said
         // exactly (the spill logs how many and why), and the process exits non-zero.
         var kept = await spill.KeepAsync(left, budget.Deadline).ConfigureAwait(false);
-        telemetry.Spilled(kept.Events);
+        telemetry.Spilled(TrackedEvent.CountAccepted(left, kept.Events)); // the spill keeps a prefix of what it is given
         var lost = left.Count - kept.Events;
         Activity.Current?.SetTag(TrackerTelemetry.TagShutdownLost, lost);
         if (lost > 0)
