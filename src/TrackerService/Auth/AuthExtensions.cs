@@ -42,6 +42,9 @@ internal static class AuthExtensions
     /// </summary>
     public static WebApplication UseIntakeAccess(this WebApplication app)
     {
+        // Built now, from the keys the start-up checked, and watching for reloads from here on: built at the first
+        // request, it would read whatever the file holds by then, and a bad file would fail requests, not the start.
+        app.Services.GetRequiredService<IntakeAccess>();
         app.UseForwardedHeaders();
         app.UseCors();
         return app;
