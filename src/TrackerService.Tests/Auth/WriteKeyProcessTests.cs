@@ -24,9 +24,10 @@ public sealed class WriteKeyProcessTests : IDisposable
     [InlineData(null, null, "Tracker:WriteKeys = '' is invalid: Production needs at least one write key (or Tracker:Auth:AllowAnonymous=true")]
     [InlineData("Tracker__WriteKeys__0__KeySha256", "not-hex", "Tracker:WriteKeys:0:KeySha256 = 'not-hex' is invalid: it must be 64 hex digits")]
     [InlineData("Tracker__WriteKeys__0__Key", "also-a-key", "Tracker:WriteKeys:0 = 'web' is invalid: it must have either Key or KeySha256")]
-    public async Task ProductionWithoutValidKeysDoesNotStart(string? variable, string? value, string expected)
+    [InlineData("Tracker__Proxy__KnownProxies", "10.0.0.5", "Tracker:Proxy:KnownProxies = '10.0.0.5' is invalid: it must be a list, one key per item")]
+    public async Task MissingKeysOrABadAccessSettingStopTheStart(string? variable, string? value, string expected)
     {
-        // Given Production without anonymous access, and no keys or a bad one
+        // Given Production without anonymous access, and no keys, a bad key or a bad proxy setting
         var settings = new Dictionary<string, string> { [ServiceProcess.AllowAnonymous] = "false" };
         if (variable is not null)
         {

@@ -14,11 +14,12 @@ internal sealed class AccessSnapshot
 
     private static readonly TimeSpan CorsMaxAge = TimeSpan.FromSeconds(600);
 
+    /// <param name="defaultLimit">The limit of keyless requests (one bucket for them all); its source is null.</param>
     public AccessSnapshot(IReadOnlyDictionary<KeyHash, WriteKey> keys, bool allowAnonymous, RateLimit? defaultLimit)
     {
         Keys = keys.ToFrozenDictionary();
         AllowAnonymous = allowAnonymous;
-        Anonymous = new WriteKey(null, allowAnonymous, null, defaultLimit is null ? null : defaultLimit with { Source = null });
+        Anonymous = new WriteKey(null, allowAnonymous, null, defaultLimit);
         Cors = Task.FromResult<CorsPolicy?>(BuildCors(Keys.Values, allowAnonymous));
     }
 
