@@ -18,6 +18,11 @@ function init(args)
 end
 
 local headers = { ["Content-Type"] = "application/json" }
+-- With TRACKER_WRITE_KEY set (bench/run passes it on), every request carries that write key.
+local write_key = os.getenv("TRACKER_WRITE_KEY")
+if write_key and write_key ~= "" then
+   headers["Authorization"] = "Bearer " .. write_key
+end
 
 function request()
    counter = counter + 1

@@ -38,6 +38,8 @@ public sealed class ContainerImageTests : IDisposable
             .WithPortBinding(8080, assignRandomHostPort: true)
             .WithPortBinding(8081, assignRandomHostPort: true)
             .WithBindMount(_data, "/app/data")
+            .WithEnvironment("Tracker__WriteKeys__0__Id", "image") // Production refuses to start without a write key
+            .WithEnvironment("Tracker__WriteKeys__0__Key", "image-write-key")
             .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(8081).ForPath("/healthz/ready")))
             .Build();
         await container.StartAsync();
@@ -48,6 +50,7 @@ public sealed class ContainerImageTests : IDisposable
 
         // When events are posted
         using var client = new HttpClient { BaseAddress = new Uri($"http://{container.Hostname}:{container.GetMappedPublicPort(8080)}") };
+        client.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String("image-write-key:"u8));
         for (var r = 0; r < 20; r++)
         {
             using var response = await client.PostAsync("/events", Bodies.Json(Bodies.Batch(50, $"image-{r}")));

@@ -11,6 +11,9 @@ namespace TrackerService.Tests.Infrastructure;
 /// </summary>
 internal sealed class ServiceProcess : IAsyncDisposable
 {
+    /// <summary>Set for every test process: tests post without a write key unless they are about keys.</summary>
+    public const string AllowAnonymous = "Tracker__Auth__AllowAnonymous";
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
@@ -68,6 +71,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["Tracker__AdminUrl"] = "http://127.0.0.1:0";
+        start.Environment[AllowAnonymous] = "true"; // Production needs write keys; a test about them overrides this
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
@@ -91,12 +95,41 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return (process.ExitCode, lines);
     }
 
+    /// <summary>
+    /// A copy of the service in <paramref name="folder"/> whose <c>appsettings.json</c> is <paramref name="appsettings"/>,
+    /// for a test that changes it while the service runs: the service reads its settings files from beside its dll.
+    /// The dll and its two manifests are copied (the runtime takes a dll's folder as the app's, through symlinks);
+    /// everything else is a symlink to the build.
+    /// </summary>
+    /// <returns>The folder, to pass to <see cref="StartAsync"/> as its app.</returns>
+    public static string CopyApp(string folder, string appsettings)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.EnumerateFileSystemEntries(AppContext.BaseDirectory))
+        {
+            var name = Path.GetFileName(file);
+            var target = Path.Combine(folder, name);
+            if (name is "TrackerService.dll" or "TrackerService.deps.json" or "TrackerService.runtimeconfig.json")
+            {
+                File.Copy(file, target);
+            }
+            else if (name != "appsettings.json")
+            {
+                File.CreateSymbolicLink(target, file);
+            }
+        }
+
+        File.WriteAllText(Path.Combine(folder, "appsettings.json"), appsettings);
+        return folder;
+    }
+
     /// <summary>Starts the service in <paramref name="folder"/> and waits until it is ready.</summary>
-    public static async Task<ServiceProcess> StartAsync(string folder, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="app">The folder of the service's dll (<see cref="CopyApp"/>); by default the build beside the tests.</param>
+    public static async Task<ServiceProcess> StartAsync(string folder, IReadOnlyDictionary<string, string>? settings = null, string? app = null)
     {
         var api = new Uri($"http://127.0.0.1:{FreePort()}");
         var admin = new Uri($"http://127.0.0.1:{FreePort()}");
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "TrackerService.dll")])
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(app ?? AppContext.BaseDirectory, "TrackerService.dll")])
         {
             WorkingDirectory = folder,
             RedirectStandardOutput = true,
@@ -106,6 +139,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = api.ToString();
         start.Environment["Tracker__AdminUrl"] = admin.ToString();
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment[AllowAnonymous] = "true"; // Production needs write keys; a test about them overrides this
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

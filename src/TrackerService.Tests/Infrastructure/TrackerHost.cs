@@ -16,6 +16,7 @@ internal static class TrackerHost
             ["Tracker:AdminUrl"] = "http://127.0.0.1:0",
             ["ConnectionStrings:Sqlite"] = $"Data Source=file:{Guid.NewGuid():N}?mode=memory&cache=shared",
             ["Tracker:Spill:Directory"] = Path.Combine(Path.GetTempPath(), $"tracker-spill-{Guid.NewGuid():N}"),
+            ["Tracker:Auth:AllowAnonymous"] = "true", // tests post without a write key unless they are about keys
         });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddTracker();

@@ -15,6 +15,7 @@ internal static class EventsApi
     {
         app.MapPost("/events", PostEventsAsync)
             .WithName(PostEventsName)
+            .AddEndpointFilter<TrackerService.Auth.WriteKeyFilter>() // the write key, from the header, before the body is read
             .WithSummary("Track events")
             .WithDescription("One event object or an array of them (docs/http-api.md). All of a request's events are queued, or none.")
             .ProducesValidationProblem()

@@ -45,7 +45,6 @@ internal static class EventsApiExtensions
         services.AddSingleton(sp => new SegmentBatchParser(sp.GetRequiredService<IOptions<ApiOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SegmentIntake>();
         services.AddTrackerOptions<PrivacyOptions, PrivacyOptionsValidator>(PrivacyOptions.Section);
-        services.AddSingleton<TrackerService.Auth.IntakeAccess>(); // STUB until write keys merge
 
         // gzip only, as the contract says: a body in another encoding keeps its Content-Encoding and gets a 415.
         services.AddRequestDecompression(options =>
@@ -61,7 +60,7 @@ internal static class EventsApiExtensions
     {
         app.UseRequestDecompression();
         app.MapEventsApi();
-        app.MapSegmentApi();
+        app.MapSegmentApi().RequireCors(TrackerService.Auth.AuthExtensions.CorsPolicy); // browsers post from other origins
         app.MapOpenApi();
         return app;
     }

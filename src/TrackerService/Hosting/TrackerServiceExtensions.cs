@@ -1,4 +1,5 @@
 using TrackerService.Api;
+using TrackerService.Auth;
 using TrackerService.Lifecycle;
 using TrackerService.Pipeline;
 using TrackerService.Sinks;
@@ -22,6 +23,7 @@ internal static class TrackerServiceExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TrackerTelemetry>();
 
+        services.AddIntakeAccess(); // write keys, their limits and origins; the proxies believed about the client
         services.AddEventsApi();
         services.AddPipeline();
         services.AddEventSink(onCircuitClosed: sp => sp.GetRequiredService<ReplaySignal>().Wake); // the store is back: replay now
@@ -51,6 +53,7 @@ internal static class TrackerServiceExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseIntakeAccess(); // forwarded headers, then CORS (the Segment API's group asks for AuthExtensions.CorsPolicy)
         app.UseEventsApi();
         StartupReport.WriteWhenStarted(app);
         return app;

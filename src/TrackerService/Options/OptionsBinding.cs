@@ -60,5 +60,6 @@ internal static class OptionsBinding
         : type == typeof(bool) ? "must be true or false"
         : type == typeof(int) || type == typeof(long) ? "must be a whole number"
         : type == typeof(double) ? "must be a number"
+        : type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) ? "must be a list, one key per item (Name:0, Name:1, …; Name__0 in the environment)"
         : $"must be a {type.Name.ToLowerInvariant()}";
 }

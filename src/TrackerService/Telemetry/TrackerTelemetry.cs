@@ -200,6 +200,15 @@ internal sealed class TrackerTelemetry : IDisposable
     public const string ReasonShuttingDown = "shutting_down";
     public const string ReasonClientAborted = "client_aborted";
     public const string ReasonIncompleteBody = "incomplete_body";
+
+    /// <summary>No write key, or one that is unknown, disabled or unreadable (401).</summary>
+    public const string ReasonUnauthorized = "unauthorized";
+
+    /// <summary>The write key's token bucket was empty (429).</summary>
+    public const string ReasonRateLimited = "rate_limited";
+
+    /// <summary>The write key does not take requests from the request's <c>Origin</c> (403).</summary>
+    public const string ReasonOriginForbidden = "origin_forbidden";
 }
 
 // Over 200 lines: every span, metric, tag and reason name of the service is here on purpose, in one place, so
