@@ -39,9 +39,8 @@ public sealed class AnalyticsBrowserTests : IDisposable
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
         Skip.If(!File.Exists(chromium) && !NodeSdk.InCi, $"No chromium at {chromium}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH.");
         Assert.True(File.Exists(chromium), $"CI must have chromium at {chromium} (.ci/run installs it).");
-        await NodeSdk.RequireAsync();
         var key = SdkStore.NewKey();
-        await using var service = await ServiceProcess.StartAsync(_folder, SdkStore.WriteKeySettings(key));
+        await using var service = await SdkStore.StartServiceAsync(_folder, key);
         var run = SdkStore.NewRun("b");
 
         // When a visitor's browser makes 5 page and 5 track calls anonymously, identifies (5 times), then 5 group and 5 alias calls
@@ -50,7 +49,7 @@ public sealed class AnalyticsBrowserTests : IDisposable
         [
             "--api", service.Client.BaseAddress!.ToString().TrimEnd('/'), "--write-key", key, "--run", run,
             "--count", $"{Count}", "--chromium", chromium, "--delivery", delivery,
-        ], TimeSpan.FromSeconds(100));
+        ], TimeSpan.FromSeconds(75));
         var endedAt = DateTime.UtcNow.AddSeconds(1).ToString("O");
 
         // Then the browser saw no CORS or other error, no failed request, nothing sent off the machine, and only 2xx answers
@@ -65,8 +64,7 @@ public sealed class AnalyticsBrowserTests : IDisposable
         Assert.Equal(5 * Count, summary.GetProperty("calls").EnumerateObject().Sum(c => c.Value.GetInt32()));
 
         // And after a clean stop, each call is stored exactly once with its fields, under the write key's source
-        var (exitCode, _) = await service.TerminateAsync(Patience.Default * 2);
-        Assert.Equal(0, exitCode);
+        await SdkStore.StopCleanlyAsync(service);
         var db = service.DatabasePath;
         Assert.Equal(5 * Count, await StoreReader.CountAsync(db, $"message_id LIKE '{run}-%'"));
         var common = SdkStore.CommonConditions(startedAt, endedAt);

@@ -17,6 +17,20 @@ internal static class SdkStore
         ["Tracker__WriteKeys__0__Key"] = key,
     };
 
+    /// <summary>Makes sure the Node side is there (<see cref="NodeSdk.RequireAsync"/>), then starts the service with the one write key.</summary>
+    public static async Task<ServiceProcess> StartServiceAsync(string folder, string key)
+    {
+        await NodeSdk.RequireAsync();
+        return await ServiceProcess.StartAsync(folder, WriteKeySettings(key));
+    }
+
+    /// <summary>SIGTERM, and a clean exit: everything the service accepted is in the store when this returns.</summary>
+    public static async Task StopCleanlyAsync(ServiceProcess service)
+    {
+        var (exitCode, _) = await service.TerminateAsync(Patience.Default * 2);
+        Assert.True(exitCode == 0, $"The service exited {exitCode}:\n{service.Output}");
+    }
+
     /// <summary>The conditions every SDK event must meet: its source, and its times as the spec corrects them.</summary>
     /// <remarks>
     /// timestamp = receivedAt - (sentAt - originalTimestamp); with the client's clock right (same machine) the corrected

@@ -131,10 +131,10 @@ async function main() {
 
 // Bounded: whatever hangs, the script prints what it has and exits well within the test's time.
 const watchdog = setTimeout(() => {
-  summary.fatal = 'browser-sdk.js timed out after 90 s';
+  summary.fatal = 'browser-sdk.js timed out after 60 s';
   console.log(JSON.stringify(summary));
   process.exit(1);
-}, 90000);
+}, 60000);
 main().then(() => {
   clearTimeout(watchdog);
   console.log(JSON.stringify(summary));

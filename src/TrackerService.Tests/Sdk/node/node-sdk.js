@@ -120,7 +120,7 @@ summary.calledAt = new Date().toISOString();
 
 // closeAndFlush resolves (never rejects) once every call is delivered or has failed; past the timeout it aborts
 // what is still in flight and those calls fail with "Flush timeout".
-analytics.closeAndFlush({ timeout: 60000 }).then(() => {
+analytics.closeAndFlush({ timeout: 45000 }).then(() => {
   summary.endedAt = new Date().toISOString();
   console.log(JSON.stringify(summary));
 });
