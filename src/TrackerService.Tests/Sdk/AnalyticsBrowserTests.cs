@@ -6,7 +6,7 @@ namespace TrackerService.Tests.Sdk;
 /// <summary>
 /// Segment's browser SDK, <c>@segment/analytics-next</c>, unmodified, in headless Debian chromium (playwright-core): a
 /// page on one origin sends to the real service on another, so every call is a CORS request with a preflight (the SDK
-/// sends <c>Authorization: Basic</c>). One request per call to <c>/v1/{p,t,i,g,a}</c>, or batches to <c>/v1/b</c>.
+/// sends <c>Authorization: Basic</c>). One request per call to <c>/v1/{p,t,s,i,g,a}</c>, or batches to <c>/v1/b</c>.
 /// Nothing leaves the machine (chromium resolves only 127.0.0.1, and the script reports any other request).
 /// Needs node, npm and chromium: skipped without them, except under CI.
 /// </summary>
@@ -43,7 +43,7 @@ public sealed class AnalyticsBrowserTests : IDisposable
         await using var service = await SdkStore.StartServiceAsync(_folder, key);
         var run = SdkStore.NewRun("b");
 
-        // When a visitor's browser makes 5 page and 5 track calls anonymously, identifies (5 times), then 5 group and 5 alias calls
+        // When a visitor's browser makes 5 page, 5 track and 5 screen calls anonymously, identifies (5 times), then 5 group and 5 alias calls
         var startedAt = DateTime.UtcNow.AddSeconds(-1).ToString("O");
         var summary = await NodeSdk.RunAsync("browser-sdk.js",
         [
@@ -61,12 +61,12 @@ public sealed class AnalyticsBrowserTests : IDisposable
         var responses = summary.GetProperty("responses").EnumerateObject().ToList();
         Assert.True(responses.Count > 0 && responses.All(r => r.Name.Split(' ')[^1].StartsWith('2')),
             $"Answers other than 2xx: {summary}");
-        Assert.Equal(5 * Count, summary.GetProperty("calls").EnumerateObject().Sum(c => c.Value.GetInt32()));
+        Assert.Equal(6 * Count, summary.GetProperty("calls").EnumerateObject().Sum(c => c.Value.GetInt32()));
 
         // And after a clean stop, each call is stored exactly once with its fields, under the write key's source
         await SdkStore.StopCleanlyAsync(service);
         var db = service.DatabasePath;
-        Assert.Equal(5 * Count, await StoreReader.CountAsync(db, $"message_id LIKE '{run}-%'"));
+        Assert.Equal(6 * Count, await StoreReader.CountAsync(db, $"message_id LIKE '{run}-%'"));
         var common = SdkStore.CommonConditions(startedAt, endedAt);
         foreach (var (type, conditions) in BrowserCalls.Conditions(run, summary))
         {

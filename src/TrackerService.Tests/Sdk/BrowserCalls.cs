@@ -27,6 +27,10 @@ internal static class BrowserCalls
             {context} AND user_id IS NULL AND event = 'Browser Clicked'
             AND json_extract(properties, '$.i') = CAST({I("track")} AS INTEGER) AND json_extract(properties, '$.button') = 'buy'
             """);
+        yield return ("screen", $"""
+            {context} AND user_id IS NULL AND name = 'Browser Screen ' || {I("screen")} AND category = 'Onboarding'
+            AND json_extract(properties, '$.i') = CAST({I("screen")} AS INTEGER)
+            """);
         yield return ("identify", $"""
             {context} AND user_id = '{userId}' AND json_extract(traits, '$.i') = CAST({I("identify")} AS INTEGER)
             AND json_extract(traits, '$.email') = '{run}-buser-' || {I("identify")} || '@example.test'

@@ -4,7 +4,7 @@
 //   node browser-sdk.js --api http://127.0.0.1:8080 --write-key KEY --run RUN [--count 5]
 //                       [--chromium /usr/bin/chromium] [--delivery standard|batching]
 //
-// Calls, in the order a visitor makes them: COUNT page and COUNT track calls while anonymous (all delivered before
+// Calls, in the order a visitor makes them: COUNT page, track and screen calls while anonymous (all delivered before
 // identify: the SDK fills a missing userId at send time), COUNT identify of one user `${run}-buser` (traits i and
 // email; a *different* userId would make the SDK start a new anonymousId), then COUNT group (`${run}-borg-${i}`) and
 // COUNT alias (previousId `${run}-bprev-${i}`); messageId `${run}-${type}-${i}`. The SDK sets userId on every call
@@ -76,6 +76,7 @@ async function visit(page, setup) {
     for (let i = 0; i < count; i++) {
       call('page', analytics.page('Docs', `Browser Page ${i}`, { i, run }, { messageId: `${run}-page-${i}` }));
       call('track', analytics.track('Browser Clicked', { i, run, button: 'buy' }, { messageId: `${run}-track-${i}` }));
+      call('screen', analytics.screen('Onboarding', `Browser Screen ${i}`, { i, run }, { messageId: `${run}-screen-${i}` }));
     }
     await Promise.all(calls);
     for (let i = 0; i < count; i++) {

@@ -42,7 +42,7 @@ async function main() {
       const run = `st-browser-${delivery}`;
       const b = await runScript('browser-sdk.js', ['--api', server.url, '--write-key', 'good-key', '--run', run, '--count', '5', '--delivery', delivery]);
       const stored = [...server.events.values()].filter((e) => e.messageId.startsWith(`${run}-`));
-      check(`analytics-next (${delivery}): 25 calls stored, no errors`, stored.length === 25 && !b.fatal && b.failedDeliveries.length === 0
+      check(`analytics-next (${delivery}): 30 calls stored, no errors`, stored.length === 30 && !b.fatal && b.failedDeliveries.length === 0
         && b.consoleErrors.length === 0 && b.requestsFailed.length === 0 && b.external.length === 0, b);
     }
   } finally {
