@@ -14,7 +14,7 @@ public sealed class AnalyticsBrowserTests : IDisposable
 {
     private const int Count = 5;
 
-    private static readonly string[] MustBeEmpty = ["failedDeliveries", "consoleErrors", "pageErrors", "requestsFailed", "external"];
+    private static readonly string[] MustBeEmpty = ["failedDeliveries", "undelivered", "consoleErrors", "pageErrors", "requestsFailed", "external"];
 
     private readonly string _folder = Directory.CreateTempSubdirectory("tracker-sdk-browser-").FullName;
 
@@ -66,7 +66,7 @@ public sealed class AnalyticsBrowserTests : IDisposable
         // And after a clean stop, each call is stored exactly once with its fields, under the write key's source
         await SdkStore.StopCleanlyAsync(service);
         var db = service.DatabasePath;
-        Assert.Equal(6 * Count, await StoreReader.CountAsync(db, $"message_id LIKE '{run}-%'"));
+        await SdkStore.AssertRunStoredAsync(db, run, 6 * Count);
         var common = SdkStore.CommonConditions(startedAt, endedAt);
         foreach (var (type, conditions) in BrowserCalls.Conditions(run, summary))
         {

@@ -45,7 +45,7 @@ public sealed class AnalyticsNodeTests : IDisposable
         // And after a clean stop, each call is stored exactly once, every field in its column
         await SdkStore.StopCleanlyAsync(service);
         var db = service.DatabasePath;
-        Assert.Equal(6000, await StoreReader.CountAsync(db, $"message_id LIKE '{run}-%'"));
+        await SdkStore.AssertRunStoredAsync(db, run, 6000);
         Assert.Equal(6000, await StoreReader.CountAsync(db, $"message_id LIKE '{run}-%' AND message_id IN (SELECT message_id FROM events GROUP BY message_id HAVING COUNT(*) = 1)"));
         var common = SdkStore.CommonConditions(summary.GetProperty("startedAt").GetString()!, summary.GetProperty("endedAt").GetString()!);
         foreach (var (type, conditions) in NodeCalls.Conditions(run))
@@ -66,11 +66,11 @@ public sealed class AnalyticsNodeTests : IDisposable
         var summary = await SendAsync(service, SdkStore.NewKey(), refused, count: 50);
 
         // Then every call fails, and the SDK's error event says 401 for each of them (it does not retry a 401)
-        Assert.Equal(0, summary.GetProperty("delivered").GetInt32());
-        Assert.Equal(300, summary.GetProperty("failed").GetInt32());
+        Assert.True(summary.GetProperty("delivered").GetInt32() == 0 && summary.GetProperty("failed").GetInt32() == 300,
+            $"Expected all 300 calls failed: {summary}");
         var errors = summary.GetProperty("errors").EnumerateObject().ToList();
         Assert.True(errors.All(e => e.Name.Contains("401", StringComparison.Ordinal)), $"Errors other than 401: {summary}");
-        Assert.Equal(300, errors.Sum(e => e.Value.GetInt32()));
+        Assert.True(errors.Sum(e => e.Value.GetInt32()) == 300, $"Expected an error for each of the 300 calls: {summary}");
         Assert.True(summary.GetProperty("statuses").EnumerateObject().All(s => s.Name == "401"), $"Answers other than 401: {summary}");
 
         // And when the right key sends afterwards, and the service stops cleanly
@@ -78,8 +78,9 @@ public sealed class AnalyticsNodeTests : IDisposable
         await SdkStore.StopCleanlyAsync(service);
 
         // Then only those are stored: nothing of the refused calls, not even as dead letters
+        Assert.Equal(0, await StoreReader.CountAsync(service.DatabasePath, $"message_id LIKE '{refused}-%'"));
         Assert.Equal(60, await StoreReader.CountAsync(service.DatabasePath));
-        Assert.Equal(60, await StoreReader.CountAsync(service.DatabasePath, $"message_id LIKE '{accepted}-%' AND source = '{SdkStore.SourceId}'"));
+        await SdkStore.AssertRowsAsync(service.DatabasePath, "the right key's calls", $"message_id LIKE '{accepted}-%'", $"source = '{SdkStore.SourceId}'", 60);
         Assert.Equal(0, await SdkStore.CountRejectedAsync(service.DatabasePath, $"{refused}-%"));
     }
 

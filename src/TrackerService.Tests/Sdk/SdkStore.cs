@@ -65,6 +65,25 @@ internal static class SdkStore
             + $"Conditions: {conditions}\nA row that does not meet them: {offender ?? "(none)"}");
     }
 
+    /// <summary>
+    /// Asserts that the store holds exactly <paramref name="expected"/> events of the run (message ids <c>RUN-...</c>);
+    /// otherwise fails with the count per type and the run's dead letters, with their reasons.
+    /// </summary>
+    public static async Task AssertRunStoredAsync(string databasePath, string run, long expected)
+    {
+        var stored = await StoreReader.CountAsync(databasePath, $"message_id LIKE '{run}-%'");
+        if (stored == expected)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(databasePath);
+        var perType = await ListAsync(connection, $"SELECT type || ': ' || COUNT(*) FROM events WHERE message_id LIKE '{run}-%' GROUP BY type");
+        var dead = await ListAsync(connection, $"SELECT message_id || ' (' || reason || ', ' || coalesce(field, '-') || ')' FROM rejected_events WHERE message_id LIKE '{run}-%' LIMIT 5");
+        Assert.Fail($"Expected {expected} events of run {run} stored, found {stored} ({string.Join(", ", perType)}). "
+            + $"Dead letters of the run: {(dead.Count == 0 ? "none" : string.Join("; ", dead))}");
+    }
+
     /// <summary>Rows of the dead-letter table whose message id matches <paramref name="messageIdLike"/>.</summary>
     public static async Task<long> CountRejectedAsync(string databasePath, string messageIdLike)
     {
@@ -100,6 +119,20 @@ internal static class SdkStore
         }
 
         return row.ToString();
+    }
+
+    private static async Task<List<string>> ListAsync(SqliteConnection connection, string query)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = query;
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
     }
 
     private static async Task<SqliteConnection> OpenAsync(string databasePath)

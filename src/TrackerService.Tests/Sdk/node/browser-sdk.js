@@ -43,6 +43,7 @@ const summary = {
   delivery: args.delivery,
   calls: {},
   failedDeliveries: [],
+  undelivered: [], // messageIds of calls whose event was in no request answered 2xx
   responses: {}, // "POST /v1/p 200" -> count, for requests to the API
   consoleErrors: [],
   pageErrors: [],
@@ -108,6 +109,19 @@ async function main() {
     page.on('console', (m) => { if (m.type() === 'error') summary.consoleErrors.push(m.text()); });
     page.on('pageerror', (e) => summary.pageErrors.push(String(e)));
     page.on('requestfailed', (r) => summary.requestsFailed.push(`${r.method()} ${r.url()} ${r.failure() && r.failure().errorText}`));
+    // The messageIds of the events in every API request answered 2xx. Calls with the batching strategy resolve once
+    // queued, not sent, so the browser stays open until each call's event was in such a request (or time is up).
+    const delivered = new Set();
+    page.on('requestfinished', async (r) => {
+      const response = await r.response();
+      if (new URL(r.url()).origin !== api.origin || r.method() !== 'POST' || !response || response.status() >= 300) return;
+      try {
+        const body = JSON.parse(r.postData() || '{}');
+        for (const e of Array.isArray(body.batch) ? body.batch : [body]) delivered.add(e.messageId);
+      } catch {
+        // not JSON: counted as not delivered
+      }
+    });
     page.on('response', (r) => {
       const url = new URL(r.url());
       if (url.origin !== api.origin) return;
@@ -117,6 +131,11 @@ async function main() {
     await page.goto(`${origin}/`);
     const apiHost = `${api.host}${api.pathname.replace(/\/$/, '')}/v1`;
     const result = await visit(page, { writeKey: args['write-key'], apiHost, protocol: api.protocol.replace(':', ''), run: args.run, count: Number(args.count), delivery: args.delivery });
+    const sent = result.results.map((r) => r.messageId);
+    for (const deadline = Date.now() + 15000; sent.some((id) => !delivered.has(id)) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    summary.undelivered = sent.filter((id) => !delivered.has(id));
     for (const r of result.results) {
       summary.calls[r.type] = (summary.calls[r.type] || 0) + 1;
       if (r.failed) summary.failedDeliveries.push(`${r.messageId}: ${r.failed}`);
