@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using TrackerService.Tests.Infrastructure;
 
@@ -15,6 +16,8 @@ public sealed class AnalyticsBrowserTests : IDisposable
     private const int Count = 5;
 
     private static readonly string[] MustBeEmpty = ["failedDeliveries", "undelivered", "consoleErrors", "pageErrors", "requestsFailed", "external"];
+
+    private static readonly string[] NoneOf401 = ["requestsFailed", "external", "pageErrors"];
 
     private readonly string _folder = Directory.CreateTempSubdirectory("tracker-sdk-browser-").FullName;
 
@@ -36,20 +39,14 @@ public sealed class AnalyticsBrowserTests : IDisposable
     [InlineData("batching")]
     public async Task StoresEveryCallOfABrowserOnAnotherOriginOnceWithoutACorsError(string delivery)
     {
-        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-        Skip.If(!File.Exists(chromium) && !NodeSdk.InCi, $"No chromium at {chromium}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH.");
-        Assert.True(File.Exists(chromium), $"CI must have chromium at {chromium} (.ci/run installs it).");
+        RequireChromium();
         var key = SdkStore.NewKey();
         await using var service = await SdkStore.StartServiceAsync(_folder, key);
         var run = SdkStore.NewRun("b");
 
         // When a visitor's browser makes 5 page, 5 track and 5 screen calls anonymously, identifies (5 times), then 5 group and 5 alias calls
         var startedAt = DateTime.UtcNow.AddSeconds(-1).ToString("O");
-        var summary = await NodeSdk.RunAsync("browser-sdk.js",
-        [
-            "--api", service.Client.BaseAddress!.ToString().TrimEnd('/'), "--write-key", key, "--run", run,
-            "--count", $"{Count}", "--chromium", chromium, "--delivery", delivery,
-        ], TimeSpan.FromSeconds(75));
+        var summary = await VisitAsync(service, key, run, delivery);
         var endedAt = DateTime.UtcNow.AddSeconds(1).ToString("O");
 
         // Then the browser saw no CORS or other error, no failed request, nothing sent off the machine, and only 2xx answers
@@ -74,4 +71,47 @@ public sealed class AnalyticsBrowserTests : IDisposable
                 $"{common}\nAND {conditions}", Count);
         }
     }
+
+    [SkippableFact]
+    public async Task ABrowserWithAnUnknownWriteKeySeesThe401NotACorsErrorAndNothingIsStored()
+    {
+        RequireChromium();
+        await using var service = await SdkStore.StartServiceAsync(_folder, SdkStore.NewKey());
+        var run = SdkStore.NewRun("x");
+
+        // When the page's write key is one the service does not know
+        var summary = await VisitAsync(service, SdkStore.NewKey(), run, "standard");
+
+        // Then every call fails with the 401 itself (the answer carries CORS headers, so the SDK can read it and drop
+        // the event instead of retrying it as a network error), and nothing was blocked or sent off the machine
+        var failures = summary.GetProperty("failedDeliveries").EnumerateArray().Select(f => f.GetString()!).ToList();
+        Assert.True(failures.Count == 6 * Count && failures.All(f => f.Contains("401", StringComparison.Ordinal)), $"Expected 30 calls failed with 401: {summary}");
+        Assert.True(summary.GetProperty("consoleErrors").EnumerateArray().All(e => !e.GetString()!.Contains("CORS", StringComparison.Ordinal)), $"CORS errors: {summary}");
+        foreach (var list in NoneOf401)
+        {
+            Assert.True(summary.GetProperty(list).GetArrayLength() == 0, $"{list} is not empty: {summary}");
+        }
+
+        Assert.True(summary.GetProperty("responses").EnumerateObject().All(r => r.Name.EndsWith(" 401", StringComparison.Ordinal)), $"Answers other than 401: {summary}");
+
+        // And nothing of it is stored, not even as a dead letter
+        await SdkStore.StopCleanlyAsync(service);
+        await SdkStore.AssertRunStoredAsync(service.DatabasePath, run, 0);
+        Assert.Equal(0, await SdkStore.CountRejectedAsync(service.DatabasePath, $"{run}-%"));
+    }
+
+    private static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+
+    private static void RequireChromium()
+    {
+        Skip.If(!File.Exists(Chromium) && !NodeSdk.InCi, $"No chromium at {Chromium}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH.");
+        Assert.True(File.Exists(Chromium), $"CI must have chromium at {Chromium} (.ci/run installs it).");
+    }
+
+    private static Task<JsonElement> VisitAsync(ServiceProcess service, string key, string run, string delivery) =>
+        NodeSdk.RunAsync("browser-sdk.js",
+        [
+            "--api", service.Client.BaseAddress!.ToString().TrimEnd('/'), "--write-key", key, "--run", run,
+            "--count", $"{Count}", "--chromium", Chromium, "--delivery", delivery,
+        ], TimeSpan.FromSeconds(75));
 }
