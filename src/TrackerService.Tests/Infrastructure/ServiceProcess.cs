@@ -61,38 +61,20 @@ internal sealed class ServiceProcess : IAsyncDisposable
     /// <returns>Its exit code and the non-empty lines it wrote to stdout and stderr.</returns>
     public static async Task<(int ExitCode, string[] Lines)> RunToExitAsync(string folder, TimeSpan timeout, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "TrackerService.dll")])
+        var environment = new Dictionary<string, string>
         {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["Tracker__AdminUrl"] = "http://127.0.0.1:0",
+            [AllowAnonymous] = "true", // Production needs write keys; a test about them overrides this
         };
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["Tracker__AdminUrl"] = "http://127.0.0.1:0";
-        start.Environment[AllowAnonymous] = "true"; // Production needs write keys; a test about them overrides this
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
-            start.Environment[key] = value;
+            environment[key] = value;
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var patience = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(patience.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"The service was still running after {timeout.TotalSeconds} s.");
-        }
-
-        var lines = ((await output) + (await errors)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return (process.ExitCode, lines);
+        var (exitCode, output, errors) = await Shell.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "TrackerService.dll")], folder, timeout, environment);
+        return (exitCode, (output + errors).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
     /// <summary>
