@@ -11,8 +11,8 @@ return args switch
         RateCommand.Run(new Uri(url), Number(rps), Number(seconds), Int(connections),
             Option(rest, "--body") is { } file ? File.ReadAllBytes(file) : SampleEvents.Body(null, 0, 1),
             Option(rest, "--warmup") is { } warmup ? Number(warmup) : 1),
-    ["e2e", var url, var sink, var events, var perRequest, var senders] =>
-        await EndToEndCommand.RunAsync(new Uri(url), sink, Int(events), Int(perRequest), Int(senders)),
+    ["e2e", var url, var sink, var events, var perRequest, var senders, .. var rest] =>
+        await EndToEndCommand.RunAsync(new Uri(url), sink, Int(events), Int(perRequest), Int(senders), Option(rest, "--body") ?? "events"),
     ["raw-sqlite", var file, var events] => await RawWriteCommands.SqliteAsync(file, Int(events)),
     ["raw-postgres", var connectionString, var events] => await RawWriteCommands.PostgresAsync(connectionString, Int(events)),
     ["spill-rate", var folder, var small, var large, var rounds] => await SpillRateCommand.RunAsync(folder, Int(small), Int(large), Int(rounds)),
@@ -43,8 +43,9 @@ static int Usage()
         usage: TrackerService.Benchmarks <command>
           rate <url> <rps> <seconds> <connections> [--body file] [--warmup seconds=1]
                                       open-loop constant-rate POSTs; latency from each request's due time
-          e2e <url> <sqlite:file|postgres:cs|none> <events> <perRequest> <senders>
-                                      batched end to end: send, then wait until the store holds every event
+          e2e <url> <sqlite:file|postgres:cs|none> <events> <perRequest> <senders> [--body events|node|segment]
+                                      batched end to end: send, then wait until the store holds every event;
+                                      node: analytics-node's events as arrays (/events), segment: in /v1/batch envelopes
           raw-sqlite <file> <events>  bare prepared INSERT loop, one transaction, the sink's schema and pragmas
           raw-postgres <cs> <events>  bare binary COPY into a table of the sink's schema (bench_raw_events)
           spill-rate <folder> <small> <large> <rounds>

@@ -294,6 +294,17 @@ def main():
         if sink == "sqlite":
             w(f"| SQLite e2e events/s, absolute | {num(e)} | | | ≥ 100,000 | {met(None if e is None else e >= 100000)} |")
 
+    # The Segment API end to end: /v1/batch against POST /events, the same analytics-node events, one service.
+    seg, evs = pick(rows, "segment", "v1-batch"), pick(rows, "segment", "events")
+    s_e, e_e = median([x["events_per_s"] for x in seg]), median([x["events_per_s"] for x in evs])
+    rr = ratio(s_e, e_e)
+    shape = f"{num(seg[0]['events'])} events, {seg[0]['per_request']}/request, median of {len(seg)}" if seg else "not run"
+    w(f"| Segment /v1/batch e2e events/s vs POST /events, the same analytics-node events, SQLite ({shape}) "
+      f"| {num(s_e)} | {num(e_e)} (/events) | {num(rr, 2)}× | ≥ 0.9× /events | {met(None if rr is None else rr >= 0.9)} |")
+    s_cpu, e_cpu = cpu_us(seg, lambda x: x["events"]), cpu_us(evs, lambda x: x["events"])
+    w(f"| … service CPU per event, µs (over each e2e run) | {num(s_cpu, 2)} | {num(e_cpu, 2)} (/events) "
+      f"| {num(ratio(e_cpu, s_cpu), 2)}× (/events ÷ /v1/batch) | info | |")
+
     # Shutdown.
     drain = (pick(rows, "shutdown", "drain") or [None])[0]
     if drain:
@@ -390,6 +401,9 @@ def main():
       "(the sink itself binds through SQLitePCL's raw API in 1000-event transactions, so it can beat it); raw PostgreSQL "
       "is one binary COPY of all rows straight into the table in one transaction; the sink COPYs each batch (1000 events) "
       "straight into the table too, a transaction each, through the staging table only when a batch hits the unique key.")
+    w("- Segment API: `TrackerService.Benchmarks e2e --body segment` (analytics-node's events in `/v1/batch` envelopes) "
+      "against `--body node` (the same events as arrays to `POST /events`), one SQLite service, warmed up on both, "
+      "rounds alternating which goes first.")
     w("- Shutdown: the queue is filled while `bench/lib/hold-lock.py` holds SQLite's write lock; drain: lock released "
       "and SIGTERM sent together; hung: lock held throughout; the drain ends early enough to spill by the deadline. "
       "Spill rate = events spilled / the time the service logs for writing the segments (open, write, fsync, rename).")

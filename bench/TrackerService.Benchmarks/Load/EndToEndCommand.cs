@@ -7,6 +7,8 @@ namespace TrackerService.Benchmarks.Load;
 /// <summary>
 /// Batched end to end: <c>events</c> events in requests of <c>perRequest</c> from <c>senders</c> concurrent senders,
 /// then waits until the store holds every one of them. The rate is events / (last event stored − first request sent).
+/// Bodies: <c>events</c>, the sample event in arrays for <c>POST /events</c>; <c>node</c>, the same event as
+/// analytics-node sends it, in arrays for <c>POST /events</c>; <c>segment</c>, those in <c>/v1/batch</c> envelopes (answered 200).
 /// </summary>
 /// <remarks>
 /// Bodies are built before the clock starts, with message ids unique to the run, so the store's count can be
@@ -20,12 +22,20 @@ internal static class EndToEndCommand
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan Stall = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(Uri url, string sink, int events, int perRequest, int senders)
+    public static async Task<int> RunAsync(Uri url, string sink, int events, int perRequest, int senders, string shape = "events")
     {
         var prefix = SampleEvents.NewPrefix();
         var requests = (events + perRequest - 1) / perRequest;
         var bodies = new byte[requests][];
-        Parallel.For(0, requests, r => bodies[r] = SampleEvents.Body(prefix, (long)r * perRequest, Math.Min(perRequest, events - (r * perRequest))));
+        Func<long, int, byte[]> body = shape switch
+        {
+            "events" => (first, count) => SampleEvents.Body(prefix, first, count),
+            "node" => (first, count) => NodeSampleEvents.Body(prefix, first, count, envelope: false),
+            "segment" => (first, count) => NodeSampleEvents.Body(prefix, first, count, envelope: true),
+            _ => throw new ArgumentException($"the body must be events, node or segment, not '{shape}'", nameof(shape)),
+        };
+        var taken = shape == "segment" ? HttpStatusCode.OK : HttpStatusCode.Accepted;
+        Parallel.For(0, requests, r => bodies[r] = body((long)r * perRequest, Math.Min(perRequest, events - (r * perRequest))));
 
         await using var probe = StoreProbe.Open(sink);
         var before = probe is null ? 0 : await probe.TotalAsync();
@@ -51,14 +61,14 @@ internal static class EndToEndCommand
                 while (true)
                 {
                     var status = await LoadClient.PostAsync(invoker, url, content, CancellationToken.None);
-                    if (status == HttpStatusCode.Accepted)
+                    if (status == taken)
                     {
                         break;
                     }
 
                     if (status != HttpStatusCode.ServiceUnavailable)
                     {
-                        throw new InvalidOperationException($"request {r}: HTTP {(int)status}, expected 202");
+                        throw new InvalidOperationException($"request {r}: HTTP {(int)status}, expected {(int)taken}");
                     }
 
                     // The queue is full: nothing of this request was taken, so sending it again is exact.
@@ -100,6 +110,7 @@ internal static class EndToEndCommand
         {
             Kind = "e2e",
             Sink = sink.Split(':')[0],
+            Body = shape,
             Events = events,
             PerRequest = perRequest,
             Senders = senders,

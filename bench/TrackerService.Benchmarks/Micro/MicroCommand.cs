@@ -40,7 +40,7 @@ internal static class MicroCommand
             .AddExporter(MarkdownExporter.GitHub)
             .WithArtifactsPath(artifacts)
             .WithSummaryStyle(style);
-        Type[] all = [typeof(ParseBenchmarks), typeof(QueueBenchmarks), typeof(SqliteSinkBenchmarks)];
+        Type[] all = [typeof(ParseBenchmarks), typeof(SegmentParseBenchmarks), typeof(QueueBenchmarks), typeof(SqliteSinkBenchmarks)];
         var types = all.Where(t => filter is null || t.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToArray();
         var summaries = BenchmarkRunner.Run(types, config);
         return summaries.All(s => !s.HasCriticalValidationErrors && s.Reports.All(r => r.Success)) ? 0 : 1;

@@ -13,7 +13,7 @@ internal static class EventFields
     /// <summary>Longest page or screen name or category, in characters.</summary>
     public const int MaxNameLength = 1000;
 
-    private const string NotStorable = "Must be valid UTF-8 text without U+0000 or unpaired surrogates.";
+    public const string NotStorable = "Must be valid UTF-8 text without U+0000 or unpaired surrogates.";
 
     /// <summary>
     /// Whether the string token can be stored faithfully in every sink: valid UTF-8, no lone surrogate escape,

@@ -65,6 +65,12 @@ internal static class EventReader
             errors.Add(new EventError(index, "$", $"JSON nesting is deeper than {EventBatchParser.MaxEventDepth} levels."));
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // A field name that is not text: an unpaired surrogate escape or invalid UTF-8, which no comparison can read.
+            errors.Add(new EventError(index, "$", EventFields.NotStorable));
+            return null;
+        }
 
         // An unknown type is reported as such; it is not taken for a track event missing its name.
         var typeKnown = !EventFields.HasError(errors, errorsBefore, "type");

@@ -34,9 +34,9 @@ internal static class EventTime
         {
             text = reader.ValueSpan;
         }
-        else if (reader.ValueSpan.Length <= MaxLength)
+        else if (reader.ValueSpan.Length <= MaxLength && Unescape(ref reader, copy) is var length and >= 0)
         {
-            text = copy[..reader.CopyString(copy)];
+            text = copy[..length];
         }
         else
         {
@@ -75,6 +75,19 @@ internal static class EventTime
 
         error = null;
         return value;
+    }
+
+    /// <summary>The escaped string token, unescaped into <paramref name="copy"/>: its length, or -1 when it holds an unpaired surrogate.</summary>
+    private static int Unescape(ref Utf8JsonReader reader, scoped Span<byte> copy)
+    {
+        try
+        {
+            return reader.CopyString(copy);
+        }
+        catch (InvalidOperationException)
+        {
+            return -1;
+        }
     }
 
     /// <summary>Whether the part after the date (the time) ends in Z or carries a ±hh:mm offset.</summary>

@@ -27,6 +27,12 @@ internal static class JsonMerge
             return own;
         }
 
+        if (under is null && own is not null && !HasMember(own.Utf8, dropName) && !HasMember(own.Utf8, fillName))
+        {
+            // The usual case, without an envelope object: the event's own as it came, the fill member appended.
+            return fillName is null || fillValue is null ? own : Append(own.Utf8, fillName, fillValue);
+        }
+
         var output = new ArrayBufferWriter<byte>((own?.Utf8.Length ?? 0) + (under?.Utf8.Length ?? 0) + 64);
         output.Write("{"u8);
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -57,6 +63,52 @@ internal static class JsonMerge
 
         output.Write("}"u8);
         return new JsonText(output.WrittenSpan.ToArray());
+    }
+
+    /// <summary>Whether the object has a member named <paramref name="name"/> (at its top level).</summary>
+    private static bool HasMember(ReadOnlySpan<byte> json, string? name)
+    {
+        if (name is null)
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(json, Reader);
+        reader.Read(); // '{'
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name))
+            {
+                return true;
+            }
+
+            reader.Read();
+            reader.Skip();
+        }
+
+        return false;
+    }
+
+    /// <summary>The object with the member <c>"name":"value"</c> added at its end, in one array.</summary>
+    private static JsonText Append(ReadOnlySpan<byte> json, string name, string value)
+    {
+        var body = json[..json.LastIndexOf((byte)'}')];
+        var empty = body[1..].TrimStart(" \t\r\n"u8).IsEmpty;
+        var result = new byte[body.Length + (empty ? 0 : 1) + Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value) + 6];
+        body.CopyTo(result);
+        var at = body.Length;
+        if (!empty)
+        {
+            result[at++] = (byte)',';
+        }
+
+        result[at++] = (byte)'"';
+        at += Encoding.UTF8.GetBytes(name, result.AsSpan(at));
+        "\":\""u8.CopyTo(result.AsSpan(at));
+        at += 3;
+        at += Encoding.UTF8.GetBytes(value, result.AsSpan(at));
+        "\"}"u8.CopyTo(result.AsSpan(at));
+        return new JsonText(result);
     }
 
     /// <summary>Copies the object's members whose names are not in <paramref name="names"/> nor <paramref name="dropName"/>, adding their names.</summary>

@@ -34,10 +34,9 @@ internal sealed class SegmentAnswer(TrackedEvent[] events, int rejected) : IResu
         response.ContentType = "application/json; charset=utf-8";
         if (rejected == 0)
         {
-            // The usual answer, without a serializer.
-            await response.Body.WriteAsync(AllAccepted, httpContext.RequestAborted);
-            var tail = System.Text.Encoding.ASCII.GetBytes($"{events.Length},\"rejected\":0}}");
-            await response.Body.WriteAsync(tail, httpContext.RequestAborted);
+            // The usual answer, without a serializer: one write with its length, not two chunks and a chunked end.
+            WriteAllAccepted(response, events.Length);
+            await response.BodyWriter.FlushAsync(httpContext.RequestAborted);
             return;
         }
 
@@ -52,6 +51,18 @@ internal sealed class SegmentAnswer(TrackedEvent[] events, int rejected) : IResu
 
         await JsonSerializer.SerializeAsync(response.Body, new SegmentResponse(true, events.Length - rejected, rejected, errors),
             JsonSerializerOptions.Web, httpContext.RequestAborted);
+    }
+
+    private static void WriteAllAccepted(HttpResponse response, int accepted)
+    {
+        Span<byte> json = stackalloc byte[64];
+        AllAccepted.CopyTo(json);
+        System.Buffers.Text.Utf8Formatter.TryFormat(accepted, json[AllAccepted.Length..], out var digits);
+        var length = AllAccepted.Length + digits;
+        ",\"rejected\":0}"u8.CopyTo(json[length..]);
+        length += ",\"rejected\":0}"u8.Length;
+        response.ContentLength = length; // before the first write, which sends the headers
+        System.Buffers.BuffersExtensions.Write(response.BodyWriter, json[..length]);
     }
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>

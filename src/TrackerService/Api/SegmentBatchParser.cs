@@ -28,6 +28,11 @@ internal sealed class SegmentBatchParser(ApiOptions limits, TimeProvider time)
         {
             return SegmentParseResult.MalformedBody($"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).");
         }
+        catch (InvalidOperationException)
+        {
+            // An envelope field name that is not text (an unpaired surrogate escape, invalid UTF-8): no field can be told.
+            return SegmentParseResult.MalformedBody("The envelope's field names must be valid UTF-8 text without unpaired surrogates.");
+        }
     }
 
     private SegmentParseResult ParseCall(ReadOnlySpan<byte> body, EventType type, DateTimeOffset receivedAt)
@@ -175,6 +180,18 @@ internal sealed class SegmentBatchParser(ApiOptions limits, TimeProvider time)
     /// <summary>An invalid event's own messageId, when it has a usable one: a resent copy is then kept once.</summary>
     private static string? RejectedMessageId(ReadOnlySpan<byte> json)
     {
+        try
+        {
+            return MessageId(json);
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // a field name that is not text, which is why the event was refused
+        }
+    }
+
+    private static string? MessageId(ReadOnlySpan<byte> json)
+    {
         var reader = new Utf8JsonReader(json, OuterReader);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -197,12 +214,12 @@ internal sealed class SegmentBatchParser(ApiOptions limits, TimeProvider time)
         return null;
     }
 
-    /// <summary>A <c>writeKey</c> field's value: a string, else none (the value skipped).</summary>
+    /// <summary>A <c>writeKey</c> field's value: a string that is text, else none (the value skipped).</summary>
     private static string? ReadKey(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.String)
         {
-            return reader.GetString();
+            return EventFields.IsStorableString(ref reader, needValue: true, out var key) ? key : null;
         }
 
         reader.Skip();
