@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using TrackerService.Events;
 
@@ -59,7 +58,7 @@ internal sealed class SegmentBatchParser(ApiOptions limits, TimeProvider time)
             return SegmentParseResult.MalformedBody(TrailingContent);
         }
 
-        var e = ReadEvent(body, 0, EventRules.SegmentCall(type), receivedAt, out var rejected);
+        var e = SegmentEventReader.Read(body, limits.MaxEventBytes, 0, EventRules.SegmentCall(type), receivedAt, out var rejected);
         return new SegmentParseResult { Events = [e], Rejected = rejected ? 1 : 0, WriteKey = writeKey };
     }
 
@@ -135,7 +134,7 @@ internal sealed class SegmentBatchParser(ApiOptions limits, TimeProvider time)
         var rejected = 0;
         for (var i = 0; i < spans.Count; i++)
         {
-            events[i] = ReadEvent(body.Slice(spans[i].Start, spans[i].Length), i, EventRules.SegmentBatch, receivedAt, out var refused);
+            events[i] = SegmentEventReader.Read(body.Slice(spans[i].Start, spans[i].Length), limits.MaxEventBytes, i, EventRules.SegmentBatch, receivedAt, out var refused);
             rejected += refused ? 1 : 0;
         }
 
@@ -143,75 +142,6 @@ internal sealed class SegmentBatchParser(ApiOptions limits, TimeProvider time)
         {
             Events = events, Rejected = rejected, WriteKey = writeKey, SentAt = sentAt, Context = context, Integrations = integrations,
         };
-    }
-
-    /// <summary>The event in <paramref name="json"/>, or, when it breaks the contract, a stand-in that carries it to the dead-letter table.</summary>
-    private TrackedEvent ReadEvent(ReadOnlySpan<byte> json, int index, EventRules rules, DateTimeOffset receivedAt, out bool rejected)
-    {
-        var errors = new List<EventError>(0);
-        TrackedEvent? e = null;
-        if (json.Length > limits.MaxEventBytes)
-        {
-            errors.Add(new EventError(index, "$", $"The event is {json.Length} bytes; an event may be at most {limits.MaxEventBytes} bytes."));
-        }
-        else if (json[0] != (byte)'{')
-        {
-            errors.Add(new EventError(index, "$", "An event must be a JSON object."));
-        }
-        else
-        {
-            e = EventReader.Read(json, index, receivedAt, errors, rules);
-        }
-
-        rejected = e is null;
-        if (e is not null)
-        {
-            return e;
-        }
-
-        var reason = string.Join("; ", errors.Select(x => $"{x.Field}: {x.Message}"));
-        return new TrackedEvent(RejectedMessageId(json) ?? Guid.CreateVersion7(receivedAt).ToString(), rules.CallType ?? EventType.Track,
-            null, null, null, null, null, receivedAt, null, null, null)
-        {
-            Rejection = new EventRejection(Encoding.UTF8.GetString(json), reason, errors[0].Field),
-        };
-    }
-
-    /// <summary>An invalid event's own messageId, when it has a usable one: a resent copy is then kept once.</summary>
-    private static string? RejectedMessageId(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            return MessageId(json);
-        }
-        catch (InvalidOperationException)
-        {
-            return null; // a field name that is not text, which is why the event was refused
-        }
-    }
-
-    private static string? MessageId(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json, OuterReader);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            return null;
-        }
-
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var isId = reader.ValueTextEquals("messageId"u8);
-            reader.Read();
-            if (isId)
-            {
-                var errors = new List<EventError>(0);
-                return reader.TokenType == JsonTokenType.String ? EventFields.ReadId(ref reader, 0, "messageId", errors) : null;
-            }
-
-            reader.Skip();
-        }
-
-        return null;
     }
 
     /// <summary>A <c>writeKey</c> field's value: a string that is text, else none (the value skipped).</summary>
