@@ -258,6 +258,19 @@ def main():
     if errors:
         w(f"| … service requests that failed (non-2xx, socket errors) | {errors:,} | | | 0 | **no** |")
 
+    # Write keys and rate limiting on against off, single-event ingest, two services side by side.
+    on, off = pick(rows, "auth", "on"), pick(rows, "auth", "off")
+    if on and off:
+        o_rps, f_rps = median([x["rps"] for x in on]), median([x["rps"] for x in off])
+        ra = ratio(o_rps, f_rps)
+        w(f"| Single-event ingest with write keys and rate limiting on vs off, req/s (same wrk load, median of {len(on)}) "
+          f"| {num(o_rps)} | {num(f_rps)} (off) | {num(ra, 2)}× | ≥ 0.95× off | {met(None if ra is None else ra >= 0.95)} |")
+        o_cpu, f_cpu = cpu_us(on, lambda x: x["requests"]), cpu_us(off, lambda x: x["requests"])
+        w(f"| … server CPU per request, µs | {num(o_cpu, 1)} | {num(f_cpu, 1)} (off) | {num(ratio(f_cpu, o_cpu), 2)}× (off ÷ on) | info | |")
+        failed = sum(x["errors_status"] + x["errors_connect"] + x["errors_read"] + x["errors_timeout"] for x in on + off)
+        if failed:
+            w(f"| … requests that failed (non-2xx: a 401 or 429 would show here) | {failed:,} | | | 0 | **no** |")
+
     # p99 at half the service's max rate, open loop.
     rs, rb = (pick(rows, "rate", "service") or [None])[0], (pick(rows, "rate", "baseline") or [None])[0]
     if rs:
@@ -401,6 +414,9 @@ def main():
       "(the sink itself binds through SQLitePCL's raw API in 1000-event transactions, so it can beat it); raw PostgreSQL "
       "is one binary COPY of all rows straight into the table in one transaction; the sink COPYs each batch (1000 events) "
       "straight into the table too, a transaction each, through the staging table only when a batch hits the unique key.")
+    w("- Write keys on/off: the single-event wrk load against two services at once, one taking anonymous requests, one "
+      "checking each request's Bearer key and taking a permit from its token bucket (a limit no run reaches); rounds "
+      "alternate which goes first.")
     w("- Segment API: `TrackerService.Benchmarks e2e --body segment` (analytics-node's events in `/v1/batch` envelopes) "
       "against `--body node` (the same events as arrays to `POST /events`), one SQLite service, warmed up on both, "
       "rounds alternating which goes first.")

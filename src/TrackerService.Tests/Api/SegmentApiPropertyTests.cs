@@ -42,7 +42,9 @@ public sealed class SegmentApiPropertyTests : IDisposable
             content.Headers.ContentType = mediaType is null ? null : new MediaTypeHeaderValue(mediaType);
             using var response = await client.PostAsync(path, content);
 
-            Assert.Contains((int)response.StatusCode, Answered);
+            // 401 only for a body that names a write key the service doesn't know (it has none but anonymous access).
+            var named = body.AsSpan().IndexOf("writeKey"u8) >= 0;
+            Assert.Contains((int)response.StatusCode, named ? [.. Answered, 401] : Answered);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 await Problem.ReadAsync(response);

@@ -32,7 +32,7 @@ internal static class EventsApiExtensions
                 operation.RequestBody = new OpenApiRequestBody
                 {
                     Required = true,
-                    Description = name == SegmentApi.BatchName
+                    Description = name is SegmentApi.BatchName or SegmentApi.ImportName
                         ? "A Segment batch envelope, JSON in UTF-8 under any media type, gzip by its Content-Encoding or its bytes (docs/http-api.md)."
                         : "The call's event object, JSON in UTF-8 under any media type, gzip by its Content-Encoding or its bytes (docs/http-api.md).",
                     Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new(), ["text/plain"] = new() },

@@ -17,14 +17,21 @@ internal static class SegmentApi
     /// <summary>The operationId of the batch endpoint, and the prefix of the single calls' (<c>SegmentTrack</c>).</summary>
     public const string BatchName = "SegmentBatch";
 
+    /// <summary>The operationId of <c>/v1/import</c>, the batch endpoint's legacy alias.</summary>
+    public const string ImportName = "SegmentImport";
+
     public static RouteGroupBuilder MapSegmentApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1").WithTags("Segment API");
         var limit = new EventsApiExtensions.BodySizeLimit(app.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>());
-        foreach (var path in new[] { "/batch", "/import", "/b" })
+        foreach (var (path, name) in new[] { ("/batch", BatchName), ("/import", ImportName), ("/b", null) })
         {
-            Describe(v1.MapPost(path, (HttpContext context, SegmentIntake intake) => intake.PostAsync(context, null)), limit, path == "/batch" ? BatchName : null,
+            var batch = Describe(v1.MapPost(path, (HttpContext context, SegmentIntake intake) => intake.PostAsync(context, null)), limit, name,
                 "Track a batch of events", "A Segment batch envelope: {\"batch\": [...], \"sentAt\", \"context\", \"integrations\", \"writeKey\"}.");
+            if (name is null)
+            {
+                batch.ExcludeFromDescription(); // analytics.js's batching path, as /v1/batch
+            }
         }
 
         foreach (var type in Enum.GetValues<EventType>())
@@ -54,7 +61,9 @@ internal static class SegmentApi
             .Produces<SegmentResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType) // a Content-Encoding other than gzip
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
