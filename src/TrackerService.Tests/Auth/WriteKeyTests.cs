@@ -34,9 +34,10 @@ public sealed class WriteKeyTests
         // When an event comes with the key
         using var response = await client.PostAsync("/events", Bodies.Json(Bodies.Track($"{form}-1")));
 
-        // Then it is accepted and stored
+        // Then it is accepted and stored, with the key's id as its source
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         await app.WaitForStoredAsync(1);
+        Assert.Equal(1, await app.CountStoredAsync("source = 'web'"));
     }
 
     [Fact]

@@ -232,25 +232,5 @@ public sealed class SqliteEventSinkTests : IAsyncLifetime
     private async Task<long> CountAsync() => (long)(await QueryAsync("SELECT count(*) FROM events")).Single()[0]!;
 
     /// <summary>Reads through a connection of its own, as a report would, beside the sink's writer connection.</summary>
-    private async Task<List<object?[]>> QueryAsync(string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={_database}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<object?[]>();
-        while (await reader.ReadAsync())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
-            {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            }
-
-            rows.Add(row);
-        }
-
-        return rows;
-    }
+    private Task<List<object?[]>> QueryAsync(string sql) => StoreReader.QueryAsync(_database, sql);
 }

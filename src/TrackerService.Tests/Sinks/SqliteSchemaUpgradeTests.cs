@@ -171,21 +171,5 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<List<object?[]>> QueryAsync(string database, string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<object?[]>();
-        while (await reader.ReadAsync())
-        {
-            var row = new object?[reader.FieldCount];
-            reader.GetValues(row!);
-            rows.Add([.. row.Select(v => v is DBNull ? null : v)]);
-        }
-
-        return rows;
-    }
+    private static Task<List<object?[]>> QueryAsync(string database, string sql) => StoreReader.QueryAsync(database, sql);
 }

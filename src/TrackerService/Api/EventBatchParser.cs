@@ -16,7 +16,8 @@ internal sealed class EventBatchParser(ApiOptions limits, TimeProvider time)
     // The outer walk must get past an over-deep event to report it by index; beyond this the body is refused whole.
     private static readonly JsonReaderOptions OuterReader = new() { MaxDepth = 64 };
 
-    public EventParseResult Parse(ReadOnlySpan<byte> body)
+    /// <param name="source">The id of the write key the request came with, stored with each event.</param>
+    public EventParseResult Parse(ReadOnlySpan<byte> body, string? source = null)
     {
         var receivedAt = time.GetUtcNow();
         var events = new List<TrackedEvent>();
@@ -32,7 +33,7 @@ internal sealed class EventBatchParser(ApiOptions limits, TimeProvider time)
             switch (reader.TokenType)
             {
                 case JsonTokenType.StartObject:
-                    if (ParseOne(body, ref reader, 0, receivedAt, events, errors) is { } tooLargeOne)
+                    if (ParseOne(body, ref reader, 0, receivedAt, source, events, errors) is { } tooLargeOne)
                     {
                         return tooLargeOne;
                     }
@@ -49,7 +50,7 @@ internal sealed class EventBatchParser(ApiOptions limits, TimeProvider time)
 
                         if (reader.TokenType == JsonTokenType.StartObject)
                         {
-                            if (ParseOne(body, ref reader, index, receivedAt, events, errors) is { } tooLarge)
+                            if (ParseOne(body, ref reader, index, receivedAt, source, events, errors) is { } tooLarge)
                             {
                                 return tooLarge;
                             }
@@ -91,7 +92,7 @@ internal sealed class EventBatchParser(ApiOptions limits, TimeProvider time)
     /// <summary>Parses the event whose <c>{</c> the reader is on, leaving the reader on its <c>}</c>.</summary>
     /// <returns>A 413 result when the event is over the size limit, otherwise null.</returns>
     private EventParseResult? ParseOne(
-        ReadOnlySpan<byte> body, ref Utf8JsonReader reader, int index, DateTimeOffset receivedAt,
+        ReadOnlySpan<byte> body, ref Utf8JsonReader reader, int index, DateTimeOffset receivedAt, string? source,
         List<TrackedEvent> events, List<EventError> errors)
     {
         var start = (int)reader.TokenStartIndex;
@@ -103,7 +104,7 @@ internal sealed class EventBatchParser(ApiOptions limits, TimeProvider time)
         }
 
         var errorsBefore = errors.Count;
-        var parsed = EventReader.Read(body.Slice(start, length), index, receivedAt, errors);
+        var parsed = EventReader.Read(body.Slice(start, length), index, receivedAt, errors, EventRules.Events, source);
         if (parsed is not null && errors.Count == errorsBefore)
         {
             events.Add(parsed);

@@ -12,8 +12,10 @@ internal static class EventReader
     private static readonly JsonReaderOptions EventOptions = new() { MaxDepth = EventBatchParser.MaxEventDepth };
 
     /// <summary>Reads the event in <paramref name="json"/>; problems are added to <paramref name="errors"/>.</summary>
+    /// <param name="source">The id of the write key it came with, for <see cref="TrackedEvent.Source"/>.</param>
     /// <returns>The event, or null when it is invalid.</returns>
-    public static TrackedEvent? Read(ReadOnlySpan<byte> json, int index, DateTimeOffset receivedAt, List<EventError> errors, EventRules rules = default)
+    public static TrackedEvent? Read(ReadOnlySpan<byte> json, int index, DateTimeOffset receivedAt, List<EventError> errors, EventRules rules = default,
+        string? source = null)
     {
         var errorsBefore = errors.Count;
         var type = rules.CallType ?? EventType.Track;
@@ -108,6 +110,7 @@ internal static class EventReader
             PreviousId = previousId,
             OriginalTimestamp = originalTimestamp,
             Integrations = integrations,
+            Source = source,
         };
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using TrackerService.Auth;
 using TrackerService.Pipeline;
 using TrackerService.Telemetry;
 
@@ -44,7 +45,7 @@ internal static class EventsApi
             return unreadable;
         }
 
-        var parsed = parser.Parse(body.Json);
+        var parsed = parser.Parse(body.Json, IntakeAccess.Current(context)?.Source);
         switch (parsed.Outcome)
         {
             case EventParseOutcome.Malformed:
