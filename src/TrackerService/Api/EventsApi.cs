@@ -33,7 +33,7 @@ internal static class EventsApi
 
     internal static async Task<Results<AcceptedEvents, ValidationProblem, ProblemHttpResult>> PostEventsAsync(
         HttpContext context,
-        EventQueue queue,
+        DurableIntake intake,
         EventBatchParser parser,
         IOptions<ApiOptions> options,
         TrackerTelemetry telemetry)
@@ -63,7 +63,7 @@ internal static class EventsApi
         }
 
         var events = parsed.Events;
-        var result = await queue.EnqueueAsync(events, cancellationToken);
+        var result = await intake.AcceptAsync(events, cancellationToken);
         if (result != EnqueueResult.Accepted)
         {
             return Refusals.ForQueue(context, telemetry, result, events.Length);

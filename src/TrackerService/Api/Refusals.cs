@@ -35,6 +35,12 @@ internal static class Refusals
         }
 
         context.Response.Headers.RetryAfter = RetryAfterSeconds;
+        if (result == EnqueueResult.Unavailable)
+        {
+            return Refuse(context, telemetry, TrackerTelemetry.ReasonLogUnavailable, StatusCodes.Status503ServiceUnavailable, "Write-ahead log unavailable",
+                "The events could not be written to disk (Tracker:Durability=Disk); retry later. Nothing from this request was accepted.", events);
+        }
+
         return result == EnqueueResult.Full
             ? Refuse(context, telemetry, TrackerTelemetry.ReasonQueueFull, StatusCodes.Status503ServiceUnavailable, "Service overloaded",
                 "The event queue is full; retry later. Nothing from this request was accepted.", events)

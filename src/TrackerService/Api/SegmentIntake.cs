@@ -12,7 +12,7 @@ namespace TrackerService.Api;
 /// (<see cref="SegmentEvents"/>), then queued with the invalid ones, all or none.
 /// </summary>
 internal sealed class SegmentIntake(
-    EventQueue queue, SegmentBatchParser parser, IntakeAccess access, IOptions<ApiOptions> options, IOptionsMonitor<PrivacyOptions> privacy,
+    DurableIntake intake, SegmentBatchParser parser, IntakeAccess access, IOptions<ApiOptions> options, IOptionsMonitor<PrivacyOptions> privacy,
     TrackerTelemetry telemetry)
 {
     public async Task<IResult> PostAsync(HttpContext context, EventType? callType)
@@ -63,7 +63,7 @@ internal sealed class SegmentIntake(
         }
 
         var accepted = events.Length - parsed.Rejected;
-        switch (await queue.EnqueueAsync(events, cancellationToken))
+        switch (await intake.AcceptAsync(events, cancellationToken))
         {
             case EnqueueResult.Accepted:
                 telemetry.Accepted(accepted);

@@ -42,6 +42,7 @@ internal static class TrackerServiceExtensions
         // listener is up before anything else and answers until the very end; the consumers run before replay
         // competes with them for the store; the coordinator's StoppingAsync runs the shutdown before any of them stops.
         services.AddHostedService(sp => sp.GetRequiredService<AdminListener>());
+        services.AddHostedService(sp => sp.GetRequiredService<DurableIntake>()); // the log opens before the consumers and closes after them
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryService>());
         services.AddHostedService(sp => sp.GetRequiredService<SpillReplayService>());
         services.AddHostedService(sp => sp.GetRequiredService<ShutdownCoordinator>());

@@ -23,6 +23,16 @@ internal sealed class OptionsCheck(string section)
         return this;
     }
 
+    public OptionsCheck Range(string key, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            Fail(key, value, $"must be between {min} and {max}");
+        }
+
+        return this;
+    }
+
     public OptionsCheck Range(string key, TimeSpan value, TimeSpan min, TimeSpan max)
     {
         if (value < min || value > max)

@@ -17,6 +17,9 @@ internal sealed class DeliveryBatch(int capacity)
 
     public List<TrackedEvent> Events { get; } = new(capacity);
 
+    /// <summary>The receipts of the requests whose events are in the batch, with how many of each.</summary>
+    private readonly List<(DeliveryReceipt Receipt, int Events)> _receipts = [];
+
     /// <summary>The request spans whose events are in the batch, at most <see cref="MaxLinks"/>.</summary>
     public List<ActivityLink> Links { get; } = [];
 
@@ -35,6 +38,26 @@ internal sealed class DeliveryBatch(int capacity)
         Bytes += EventQueue.SizeOf(events);
     }
 
+    /// <summary>Records that <paramref name="events"/> of a request with a receipt are being added to the batch.</summary>
+    public void AddReceipt(DeliveryReceipt? receipt, int events)
+    {
+        if (receipt is not null)
+        {
+            _receipts.Add((receipt, events));
+        }
+    }
+
+    /// <summary>Tells the receipts of the batch's requests that its events are delivered (stored or spilled).</summary>
+    public void Delivered()
+    {
+        foreach (var (receipt, events) in _receipts)
+        {
+            receipt.Delivered(events);
+        }
+
+        _receipts.Clear();
+    }
+
     /// <summary>Records that events of the request with this span are being added to the batch.</summary>
     public void AddOrigin(ActivityContext origin)
     {
@@ -49,6 +72,7 @@ internal sealed class DeliveryBatch(int capacity)
     {
         Events.Clear();
         Links.Clear();
+        _receipts.Clear();
         Requests = 0;
         Bytes = 0;
     }

@@ -18,7 +18,7 @@ namespace TrackerService.Pipeline;
 /// timing. The drain is <see cref="DrainAsync"/>, driven by the shutdown coordinator once intake is closed;
 /// <see cref="StopAsync"/> runs it with the host's own deadline in case nothing else did.
 /// </remarks>
-internal sealed class DeliveryService(
+internal sealed partial class DeliveryService(
     EventQueue queue,
     SinkWriter sink,
     SpillStore spill,
@@ -26,7 +26,8 @@ internal sealed class DeliveryService(
     ComponentFailure failure,
     TimeProvider time,
     TrackerTelemetry telemetry,
-    ILogger<DeliveryService> logger) : IHostedService, IDisposable
+    ILogger<DeliveryService> logger,
+    IOptions<DurabilityOptions>? durability = null) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _lock = new();
@@ -134,6 +135,15 @@ internal sealed class DeliveryService(
             left.AddRange(request.Events);
         }
 
+        if (durability?.Value.IsDisk == true)
+        {
+            // Every queued event is in the write-ahead log, synced, and confirmed only once stored: what is left
+            // here stays there, unconfirmed, and is delivered at the next start. Nothing to spill.
+            LogLeftInLog(logger, left.Count);
+            Activity.Current?.SetTag(TrackerTelemetry.TagShutdownLost, 0);
+            return new DrainResult((int)(_consumers.Sum(c => c.Spilled) - spilledBefore), deadlineReached, 0);
+        }
+
         // Segment by segment until the deadline, retrying what the disk refuses; what it never takes is lost, said
         // exactly (the spill logs how many and why), and the process exits non-zero.
         var kept = await spill.KeepAsync(left, budget.Deadline).ConfigureAwait(false);
@@ -177,4 +187,7 @@ internal sealed class DeliveryService(
             failure.Fail($"Consumer {consumer.Id}", error);
         }
     }
+
+    [LoggerMessage(EventId = 254, Level = LogLevel.Information, Message = "{Events} events not yet stored stay in the write-ahead log, for the next start")]
+    private static partial void LogLeftInLog(ILogger logger, int events);
 }

@@ -10,4 +10,7 @@ internal enum EnqueueResult
 
     /// <summary>Intake is closed (the service is shutting down); nothing was queued.</summary>
     Closed,
+
+    /// <summary>The write-ahead log could not write the request (Disk durability: a full disk, an I/O error); nothing was taken.</summary>
+    Unavailable,
 }

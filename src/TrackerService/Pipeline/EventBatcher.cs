@@ -17,8 +17,15 @@ internal sealed class EventBatcher(EventQueue queue, int batchSize, TimeSpan flu
     /// <summary>Events taken off the queue that are not in a batch yet.</summary>
     public ReadOnlySpan<TrackedEvent> Pending => _pending.Events.AsSpan(_pendingOffset);
 
-    /// <summary>Gives the batch's room back to the queue: its events are stored or spilled, and no longer held here.</summary>
-    public void Release(DeliveryBatch batch) => queue.Release(batch.Count, batch.Bytes);
+    /// <summary>
+    /// Gives the batch's room back to the queue and tells its requests' receipts: its events are stored or spilled,
+    /// and no longer held here.
+    /// </summary>
+    public void Release(DeliveryBatch batch)
+    {
+        queue.Release(batch.Count, batch.Bytes);
+        batch.Delivered();
+    }
 
     /// <summary>Fills <paramref name="batch"/> (which must be empty), noting the request each part came from.</summary>
     /// <returns>False once the queue is completed and drained and nothing is pending: this consumer is done.</returns>
@@ -84,6 +91,7 @@ internal sealed class EventBatcher(EventQueue queue, int batchSize, TimeSpan flu
             // The request's remainder from the last batch counts as one of this batch's origins too.
             var take = Math.Min(batchSize - batch.Count, pending.Length - _pendingOffset);
             batch.AddOrigin(_pending.Origin);
+            batch.AddReceipt(_pending.Receipt, take);
             batch.Add(pending.AsSpan(_pendingOffset, take));
             _pendingOffset += take;
         }

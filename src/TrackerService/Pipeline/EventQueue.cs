@@ -98,13 +98,26 @@ internal sealed class EventQueue
     /// <summary>Completes when the writer is completed and every item has been read.</summary>
     public Task Completion => _channel.Reader.Completion;
 
+    /// <summary>Whether intake is closed: nothing more is queued.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closed;
+            }
+        }
+    }
+
     /// <summary>
     /// Queues all of <paramref name="events"/>, or none of them, with the current span (the request's) as their origin.
     /// </summary>
-    public async ValueTask<EnqueueResult> EnqueueAsync(TrackedEvent[] events, CancellationToken cancellationToken)
+    /// <param name="receipt">Told as the events are delivered (<see cref="QueuedRequest.Receipt"/>).</param>
+    public async ValueTask<EnqueueResult> EnqueueAsync(TrackedEvent[] events, CancellationToken cancellationToken, DeliveryReceipt? receipt = null)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(events.Length, Capacity);
-        var request = new QueuedRequest(events, Activity.Current?.Context ?? default);
+        var request = new QueuedRequest(events, Activity.Current?.Context ?? default, receipt);
         var bytes = SizeOf(events);
         Waiter waiter;
         lock (_lock)

@@ -10,7 +10,24 @@ internal static class PipelineExtensions
     {
         services.AddTrackerOptions<QueueOptions, QueueOptionsValidator>(QueueOptions.Section);
         services.AddTrackerOptions<DeliveryOptions, DeliveryOptionsValidator>(DeliveryOptions.Section);
+        services.AddTrackerOptions<DurabilityOptions, DurabilityOptionsValidator>(DurabilityOptions.Section)
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                // Tracker:Durability=Disk: the section's own value is the mode (its Mode key works too).
+                if (configuration[DurabilityOptions.Section] is { Length: > 0 } mode)
+                {
+                    if (Enum.TryParse<DurabilityMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+                    {
+                        options.Mode = parsed;
+                    }
+                    else
+                    {
+                        options.UnknownMode = mode;
+                    }
+                }
+            });
         services.AddSingleton<EventQueue>();
+        services.AddSingleton<DurableIntake>();
         services.AddSingleton<DeliveryService>();
         return services;
     }

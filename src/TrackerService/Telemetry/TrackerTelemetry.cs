@@ -198,6 +198,7 @@ internal sealed class TrackerTelemetry : IDisposable
     public const string ReasonUnsupportedMediaType = "unsupported_media_type";
     public const string ReasonQueueFull = "queue_full";
     public const string ReasonShuttingDown = "shutting_down";
+    public const string ReasonLogUnavailable = "log_unavailable";
     public const string ReasonClientAborted = "client_aborted";
     public const string ReasonIncompleteBody = "incomplete_body";
 
