@@ -27,6 +27,8 @@ public sealed class OptionsValidationTests
     [InlineData("Kestrel:Limits:KeepAliveTimeout", "02:00:00", "Kestrel:Limits:KeepAliveTimeout = '02:00:00'")]
     [InlineData("Tracker:Queue:MaxBytes", "1000", "Tracker:Queue:MaxBytes = '1000' is invalid: it must be between 1048576 (1 MiB)")]
     [InlineData("Tracker:Queue:MaxWaitingBytes", "-1", "Tracker:Queue:MaxWaitingBytes = '-1'")]
+    [InlineData("Tracker:Durability", "Disc", "Tracker:Durability:Mode = 'Disc' is invalid: it must be Memory or Disk")]
+    [InlineData("Tracker:Durability:MaxBytes", "1000", "Tracker:Durability:MaxBytes = '1000'")]
     public async Task RefusesToStartWithAnInvalidSetting(string key, string value, string expected)
     {
         await using var app = TrackerHost.Build(new() { [key] = value });

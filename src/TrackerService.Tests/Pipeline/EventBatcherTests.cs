@@ -42,6 +42,33 @@ public sealed class EventBatcherTests
     }
 
     [Fact]
+    public async Task TellsARequestsReceiptOnceAllItsEventsAreDeliveredAcrossBatches()
+    {
+        // Given a request of 5 events with a receipt, and batches of 3
+        var delivered = 0;
+        var receipt = new DeliveryReceipt(5, () => delivered++);
+        Assert.Equal(EnqueueResult.Accepted, await _queue.EnqueueAsync(TrackedEvents.Request("r", 5), CancellationToken.None, receipt));
+        var batcher = NewBatcher(batchSize: 3);
+
+        // When the first batch (3 of its events) is delivered, then the receipt is not told yet
+        Assert.True(await batcher.FillAsync(_batch, CancellationToken.None).AsTask().WaitAsync(Patience.Default));
+        batcher.Release(_batch);
+        _batch.Clear();
+        Assert.Equal(0, delivered);
+        Assert.False(receipt.IsDelivered);
+
+        // And once the batch with the other 2 is delivered, it is told, once
+        var last = batcher.FillAsync(_batch, CancellationToken.None).AsTask();
+        _time.Advance(FlushInterval);
+        Assert.True(await last.WaitAsync(Patience.Default));
+        Assert.Equal(2, _batch.Count);
+        batcher.Release(_batch);
+        _batch.Clear();
+        Assert.Equal(1, delivered);
+        Assert.True(receipt.IsDelivered);
+    }
+
+    [Fact]
     public async Task ExposesTheRemainderOfARequestAsPending()
     {
         // Given a request of 5 and batches of 2
