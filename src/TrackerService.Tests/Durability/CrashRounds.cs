@@ -98,10 +98,16 @@ internal sealed class CrashRounds(string folder, IReadOnlyDictionary<string, str
         finally
         {
             await stop.CancelAsync();
-            await service.DisposeAsync(); // kills the process if anything above threw before the kill
+            try
+            {
+                await Task.WhenAll(clients).WaitAsync(Patience.Default); // before the service's HttpClient goes
+            }
+            finally
+            {
+                await service.DisposeAsync(); // kills the process if anything above threw before the kill
+            }
         }
 
-        await Task.WhenAll(clients).WaitAsync(Patience.Default);
         output.WriteLine($"round {round}: killed after {load.TotalMilliseconds:F0} ms, {_accepted.Count - before} events accepted, {_clock.Elapsed.TotalSeconds:F1} s in");
     }
 
