@@ -162,4 +162,8 @@ internal sealed record CrashOutcome(int Rounds, int Accepted, IReadOnlyList<stri
 {
     public string Summary(string mode) =>
         $"{mode} mode: lost {Lost.Count} of {Accepted} accepted over {Rounds} rounds ({Elapsed.TotalSeconds:F0} s)";
+
+    /// <summary>The lost events per round (messageIds start with <c>r{round}-</c>), rounds that lost none left out.</summary>
+    public string LostPerRound() => string.Join(", ", Lost.GroupBy(id => id[..id.IndexOf('-', StringComparison.Ordinal)])
+        .OrderBy(g => int.Parse(g.Key[1..], System.Globalization.CultureInfo.InvariantCulture)).Select(g => $"{g.Key} {g.Count()}"));
 }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using TrackerService.Tests.Telemetry;
 using Xunit.Abstractions;
 
 namespace TrackerService.Tests.Durability;
@@ -7,8 +8,10 @@ namespace TrackerService.Tests.Durability;
 /// kill -9 under load, again and again, on the real service process (issue 15). With <c>Tracker:Durability=Disk</c>
 /// a 202 means the events are fsynced in the write-ahead log, so every event answered 202 before a kill is in the
 /// store exactly once after a restart. In <c>Memory</c> mode (the default) a kill loses what is queued and in
-/// flight: that test measures the loss and asserts only that the harness works.
+/// flight: that test measures the loss and asserts only that the harness works. They run alone (after the others):
+/// their time bounds hold on an idle two-core machine, and their load would slow the suite's timing-sensitive tests.
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>Small delivery batches, flushed often, and two consumers: events are always on their way to the store.</summary>
@@ -32,7 +35,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
     /// runs in Memory mode, and the kills lose events.
     /// </summary>
     [Fact]
-    [Trait("Issue", "15")]
+    [Trait("Durability", "Disk")] // until issue 15 lands, a run can leave it out: --filter "Durability!=Disk"
     public async Task InDiskModeEveryEventAnswered202BeforeAKillIsStoredExactlyOnceAfterTheRestart()
     {
         // Given the service in Disk mode, started 20 times on the same folder, each time killed with SIGKILL under load
@@ -42,6 +45,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         // When it starts once more and recovers its log
         var outcome = await rounds.RecoverAsync(TimeSpan.FromSeconds(30));
         output.WriteLine(outcome.Summary("disk"));
+        output.WriteLine($"lost per round: {outcome.LostPerRound()}");
 
         // Then the store holds every event answered 202, once, and nothing that was never sent
         Assert.True(outcome.Accepted > 0, "no event was accepted: the harness is broken");
@@ -57,16 +61,18 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
     /// <c>memory mode: lost N of M accepted over K rounds</c>.
     /// </summary>
     [Fact]
-    [Trait("Issue", "15")]
+    [Trait("Durability", "Memory")]
     public async Task InMemoryModeAKillLosesWhatWasInFlightAndTheTestSaysHowMuch()
     {
-        // Given the service in its default Memory mode, started 5 times on the same folder, each time killed under load
-        var rounds = new CrashRounds(_folder, Delivery, output);
+        // Given the service with its default settings (Memory mode), started 5 times on the same folder, each time
+        // killed under load: the loss a default deployment sees
+        var rounds = new CrashRounds(_folder, new Dictionary<string, string>(), output);
         await rounds.RunAsync(5, TimeSpan.FromSeconds(40));
 
         // When it starts once more (Memory mode has nothing to recover: the loss is final at the kill)
         var outcome = await rounds.RecoverAsync(TimeSpan.Zero);
         output.WriteLine(outcome.Summary("memory"));
+        output.WriteLine($"lost per round: {outcome.LostPerRound()}");
         var report = Environment.GetEnvironmentVariable("TRACKER_CRASH_REPORT");
         if (!string.IsNullOrEmpty(report))
         {
