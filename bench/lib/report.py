@@ -368,6 +368,11 @@ def main():
     else:
         w("| Peak RSS under overload, MiB | — | | | ≤ 300 MB | — |")
 
+    # Durability: the disk's raw sync rate, the ceiling of a log that syncs before its 202 (issue 15).
+    fsync = (pick(rows, "durability", "fsync") or [None])[0]
+    if fsync:
+        w(f"| This disk's raw fdatasync rate, syncs/s (a loop of 4 KB append + Flush(true), which is fsync, {num(fsync['seconds'], 1)} s) | {num(fsync['per_s'])} | | | info | |")
+
     # Micro-benchmarks.
     micro = micro_rows(a.run_dir)
     w("")
@@ -425,6 +430,9 @@ def main():
       "Spill rate = events spilled / the time the service logs for writing the segments (open, write, fsync, rename).")
     w("- Memory: RSS of the service (VmRSS/VmHWM from /proc every 0.5 s) while wrk sends 100-event requests "
       "(`bench/lib/post-batch.lua`) over enough connections to offer about twice the sustained e2e rate.")
+    w("- Durability: `TrackerService.Benchmarks fsync-rate`, a bare loop of one 4 KB append and one `FileStream.Flush(true)` "
+      "(fsync) on a file in a data folder on the services' filesystem: the most syncs per second a log that syncs before "
+      "its 202 can make on this disk (`Tracker:Durability=Disk` carries many requests per sync).")
     w("")
     w("How each figure is taken: `bench/run --help` and the comments in `bench/run`; raw logs stay in `bench/results/run-*/` (not tracked).")
     text = "\n".join(lines) + "\n"

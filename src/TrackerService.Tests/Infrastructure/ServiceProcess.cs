@@ -161,6 +161,19 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return (_process.ExitCode, clock.Elapsed);
     }
 
+    /// <summary>
+    /// Sends SIGKILL, as the OOM killer or a lost node does: no drain, no spill, nothing the service can do about it.
+    /// Waits for the process to be gone.
+    /// </summary>
+    public void Kill()
+    {
+        _process.Kill(); // SIGKILL on Unix
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            throw new TimeoutException($"The service was still running 10 s after SIGKILL. Output:\n{Output}");
+        }
+    }
+
     /// <summary>Waits for the process to exit on its own.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
