@@ -17,6 +17,7 @@ internal sealed class WalHousekeeper
     private readonly WalLedger _ledger;
     private readonly ILogger _logger;
     private readonly Task _loop;
+    private readonly Lock _round = new();
     private WalPosition _written;
 
     public WalHousekeeper(string folder, WalLedger ledger, WalPosition written, ILogger logger)
@@ -26,6 +27,9 @@ internal sealed class WalHousekeeper
     }
 
     public void Signal() => _signal.Writer.TryWrite(true);
+
+    /// <summary>Runs a round now (a test's way to know what is on disk).</summary>
+    public Task RoundAsync() => Task.Run(() => Round(final: false));
 
     /// <summary>Ends the loop after a last round, with the folder fsynced.</summary>
     public async Task StopAsync()
@@ -45,6 +49,14 @@ internal sealed class WalHousekeeper
     }
 
     private void Round(bool final)
+    {
+        lock (_round)
+        {
+            RoundLocked(final);
+        }
+    }
+
+    private void RoundLocked(bool final)
     {
         var checkpoint = _ledger.Checkpoint;
         if (checkpoint != _written || final)

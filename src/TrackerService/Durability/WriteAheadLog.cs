@@ -121,6 +121,9 @@ internal sealed partial class WriteAheadLog : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes the checkpoint and deletes the confirmed segments now, not in the background (for tests).</summary>
+    internal Task HousekeepAsync() => _housekeeper.RoundAsync();
+
     /// <summary>Finishes the pending commits, writes the checkpoint and closes the files.</summary>
     public async ValueTask DisposeAsync()
     {
