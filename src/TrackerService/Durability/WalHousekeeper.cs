@@ -7,8 +7,9 @@ namespace TrackerService.Durability;
 /// <see cref="Signal"/>, doing in one round all that piled up since the last (confirmations batch naturally). The
 /// checkpoint goes to a temporary file, is fsynced and renamed over the old one; the folder is fsynced at the end
 /// only (losing the newest checkpoint in a crash means redelivery, which the store's unique messageId makes harmless).
+/// After a checkpoint write the loop rests <see cref="Rest"/>, so its fsyncs do not compete with the commits' under load.
 /// </summary>
-internal sealed class WalHousekeeper
+internal sealed class WalHousekeeper : IDisposable
 {
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -18,6 +19,7 @@ internal sealed class WalHousekeeper
     private readonly ILogger _logger;
     private readonly Task _loop;
     private readonly Lock _round = new();
+    private readonly CancellationTokenSource _stopping = new();
     private WalPosition _written;
 
     public WalHousekeeper(string folder, WalLedger ledger, WalPosition written, ILogger logger)
@@ -26,40 +28,58 @@ internal sealed class WalHousekeeper
         _loop = Task.Run(RunAsync);
     }
 
+    /// <summary>The least time between two checkpoint writes (a commit's sync, by contrast, never waits).</summary>
+    public static TimeSpan Rest { get; } = TimeSpan.FromMilliseconds(100);
+
     public void Signal() => _signal.Writer.TryWrite(true);
 
     /// <summary>Runs a round now (a test's way to know what is on disk).</summary>
-    public Task RoundAsync() => Task.Run(() => Round(final: false));
+    public Task RoundAsync() => Task.Run(() => { _ = Round(final: false); });
 
     /// <summary>Ends the loop after a last round, with the folder fsynced.</summary>
     public async Task StopAsync()
     {
         _signal.Writer.TryComplete();
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
-        Round(final: true);
+        _ = Round(final: true);
     }
+
+    public void Dispose() => _stopping.Dispose();
 
     private async Task RunAsync()
     {
         while (await _signal.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             _signal.Reader.TryRead(out _);
-            Round(final: false);
+            if (Round(final: false))
+            {
+                try
+                {
+                    await Task.Delay(Rest, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopping: the last round follows.
+                }
+            }
         }
     }
 
-    private void Round(bool final)
+    /// <returns>True when it wrote the checkpoint.</returns>
+    private bool Round(bool final)
     {
         lock (_round)
         {
-            RoundLocked(final);
+            return RoundLocked(final);
         }
     }
 
-    private void RoundLocked(bool final)
+    private bool RoundLocked(bool final)
     {
         var checkpoint = _ledger.Checkpoint;
-        if (checkpoint != _written || final)
+        var write = checkpoint != _written || final;
+        if (write)
         {
             try
             {
@@ -96,5 +116,7 @@ internal sealed class WalHousekeeper
                 WalLog.NotRemoved(_logger, segment.Path, ex.Message);
             }
         }
+
+        return write;
     }
 }

@@ -135,6 +135,7 @@ internal sealed partial class WriteAheadLog : IAsyncDisposable
         _appends.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
         await _housekeeper.StopAsync().ConfigureAwait(false);
+        _housekeeper.Dispose();
         _file?.Dispose();
     }
 }
