@@ -17,9 +17,9 @@ internal sealed partial class WriteAheadLog
             long bytes = 0;
             while (bytes < most && reader.TryRead(out var pending))
             {
-                Interlocked.Add(ref _reserved, -WalFormat.FrameBytes(pending.Payload.Length));
                 if (pending.CancellationToken.IsCancellationRequested)
                 {
+                    Interlocked.Add(ref _reserved, -WalFormat.FrameBytes(pending.Payload.Length));
                     pending.TrySetCanceled(pending.CancellationToken);
                     continue;
                 }
@@ -76,6 +76,8 @@ internal sealed partial class WriteAheadLog
         }
         finally
         {
+            // Held until now so the log's bytes and the reservations never both miss this commit.
+            Interlocked.Add(ref _reserved, -bytes);
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }

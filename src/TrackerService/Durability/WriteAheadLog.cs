@@ -94,6 +94,11 @@ internal sealed partial class WriteAheadLog : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, WalFormat.MaxPayloadBytes, nameof(payload));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<WalPosition>(cancellationToken);
+        }
+
         var bytes = WalFormat.FrameBytes(payload.Length);
         if (_ledger.Bytes + Interlocked.Add(ref _reserved, bytes) > _options.MaxBytes)
         {

@@ -67,7 +67,13 @@ internal sealed class TrackerTelemetry : IDisposable
         _walSyncDuration.Record(sync.TotalSeconds);
     }
 
-    public void WalRecovered(int records) => _walRecovered.Add(records);
+    public void WalRecovered(int records)
+    {
+        if (records > 0)
+        {
+            _walRecovered.Add(records);
+        }
+    }
 
     /// <param name="reason"><see cref="WalCorrupt"/> or <see cref="WalTorn"/>.</param>
     public void WalSetAside(string reason) => _walSetAside.Add(1, new KeyValuePair<string, object?>("reason", reason));
