@@ -22,6 +22,11 @@ internal sealed class TrackerTelemetry : IDisposable
     private readonly Histogram<double> _batchDuration;
     private readonly Counter<long> _spillSegmentsSetAside;
     private readonly Counter<long> _spillLost;
+    private readonly Histogram<int> _walCommitAppends;
+    private readonly Histogram<long> _walCommitBytes;
+    private readonly Histogram<double> _walSyncDuration;
+    private readonly Counter<long> _walRecovered;
+    private readonly Counter<long> _walSetAside;
 
     public TrackerTelemetry(IMeterFactory meterFactory)
     {
@@ -39,7 +44,42 @@ internal sealed class TrackerTelemetry : IDisposable
         _batchDuration = _meter.CreateHistogram<double>("tracker.batch.duration", "s", "Time to write one batch to the store, retries included.",
             tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        _walCommitAppends = _meter.CreateHistogram<int>("tracker.wal.commit.appends", "{append}", "Appends (requests) made durable by one write-ahead log sync: group commit at work.",
+            tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
+        _walCommitBytes = _meter.CreateHistogram<long>("tracker.wal.commit.bytes", "By", "Bytes written by one write-ahead log commit.");
+        _walSyncDuration = _meter.CreateHistogram<double>("tracker.wal.sync.duration", "s", "Time of one write-ahead log fsync.", tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
+        _walRecovered = _meter.CreateCounter<long>("tracker.wal.recovered", "{record}", "Unconfirmed records the write-ahead log found at open, delivered again.");
+        _walSetAside = _meter.CreateCounter<long>("tracker.wal.set_aside", "{segment}", "Write-ahead log segments (corrupt) or torn tails (torn) kept in corrupt/ at open, by reason.");
     }
+
+    /// <summary>Publishes the write-ahead log's bytes and segments, read when metrics are collected.</summary>
+    public void ObserveWal(Func<long> bytes, Func<int> segments)
+    {
+        _meter.CreateObservableGauge("tracker.wal.bytes", bytes, "By", "Bytes of the write-ahead log's segments.");
+        _meter.CreateObservableGauge("tracker.wal.segments", segments, "{segment}", "Segment files of the write-ahead log.");
+    }
+
+    public void WalCommitted(int appends, long bytes, TimeSpan sync)
+    {
+        _walCommitAppends.Record(appends);
+        _walCommitBytes.Record(bytes);
+        _walSyncDuration.Record(sync.TotalSeconds);
+    }
+
+    public void WalRecovered(int records)
+    {
+        if (records > 0)
+        {
+            _walRecovered.Add(records);
+        }
+    }
+
+    /// <param name="reason"><see cref="WalCorrupt"/> or <see cref="WalTorn"/>.</param>
+    public void WalSetAside(string reason) => _walSetAside.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public const string WalCorrupt = "corrupt";
+    public const string WalTorn = "torn";
 
     public static ActivitySource ActivitySource { get; } = new(Name);
 
