@@ -167,6 +167,7 @@ public sealed class WriteAheadLogTests : IDisposable
             Assert.Equal(length, new FileInfo(segment).Length);
             (storage.FailSyncs, storage.FailWrites) = (false, false);
             await log.AppendAsync(Payload(2), CancellationToken.None);
+            Assert.Equal(2, _folder.Segments().Length); // nothing more is trusted to a file whose commit failed
         }
 
         await using var reopened = await WalFolder.OpenAsync(_folder.Options());
