@@ -176,6 +176,18 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task AnAppendCancelledBeforeItsCommitIsNotWritten()
+    {
+        await using var log = await WalFolder.OpenAsync(_folder.Options());
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await log.AppendAsync(Payload(1), cancelled.Token));
+        Assert.Equal(0, log.Bytes);
+        Assert.Empty(_folder.Segments());
+    }
+
+    [Fact]
     public async Task AFolderThatCannotBeUsedIsOneClearError()
     {
         var file = Path.Combine(_folder.Path, "not-a-folder");
