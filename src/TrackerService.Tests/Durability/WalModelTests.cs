@@ -14,30 +14,65 @@ public sealed class WalModelTests
 {
     private static readonly Gen<Op> Append = Gen.Byte.Array[1, 80].Array[1, 4].Select(p => new Op(p, 0, 0));
 
-    private static readonly Gen<Op> ConfirmSome = Gen.Select(Gen.Int[0, 1000], Gen.Int[1, 5]).Select((pick, count) => new Op(null, pick, count));
+    private static readonly Gen<Op> ConfirmSome = Gen.Select(Gen.Int[0, 1000], Gen.Frequency((4, Gen.Int[1, 5]), (1, Gen.Const(1000)))).Select((pick, count) => new Op(null, pick, count));
 
     private static readonly Gen<Damage> Damages = Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[0, 10_000], Gen.Int[0, 10_000], Gen.Byte.Array[1, 60])
         .Select((torn, corrupt, record, at, payload) => new Damage(torn, corrupt, record, at, payload));
 
     [Fact]
     public Task RecoveryKeepsExactlyTheAcknowledgedUnconfirmedRecords() =>
-        Gen.Select(Gen.Frequency((3, Append), (2, ConfirmSome)).Array[1, 30], Damages, Gen.Int[40, 400])
-            .SampleAsync(RunAsync, iter: 120, threads: 2);
+        Gen.Select(Gen.Frequency((3, Append), (2, ConfirmSome)).Array[0, 25], Damages).Array[1, 3].Select(Gen.Int[40, 400], (rounds, s) => (rounds, s))
+            .SampleAsync((rounds, segmentBytes) => RunAsync(rounds, segmentBytes), iter: 80, threads: 2);
 
-    private static async Task RunAsync(Op[] ops, Damage damage, int segmentBytes)
+    /// <summary>Each round: open the last round's crash copy, run the operations, crash (copy), damage the copy.</summary>
+    private static async Task RunAsync((Op[] Ops, Damage Damage)[] rounds, int segmentBytes)
     {
-        using var folder = new WalFolder();
-        using var copy = new WalFolder();
+        var folders = new List<WalFolder> { new() };
+        try
+        {
+            List<WalRecord>? expected = [];
+            foreach (var (ops, damage) in rounds)
+            {
+                var copy = new WalFolder();
+                folders.Add(copy);
+                expected = await RoundAsync(folders[^2], copy, expected, ops, damage, segmentBytes);
+            }
+
+            var extra = new byte[] { 1, 2, 3 };
+            await using (var reopened = await WalFolder.OpenAsync(folders[^1].Options(segmentBytes)))
+            {
+                Assert.Equal(expected.Select(r => r.Position), reopened.Recovered.Select(r => r.Position));
+                Assert.Equal(expected.Select(r => r.Payload), reopened.Recovered.Select(r => r.Payload));
+                await reopened.AppendAsync(extra, CancellationToken.None);
+            }
+
+            await using var again = await WalFolder.OpenAsync(folders[^1].Options(segmentBytes));
+            Assert.Equal(expected.Select(r => r.Payload).Append(extra), again.Recovered.Select(r => r.Payload));
+        }
+        finally
+        {
+            folders.ForEach(f => f.Dispose());
+        }
+    }
+
+    /// <returns>What a restart on <paramref name="copy"/> must recover.</returns>
+    private static async Task<List<WalRecord>> RoundAsync(WalFolder folder, WalFolder copy, List<WalRecord> held, Op[] ops, Damage damage, int segmentBytes)
+    {
         var acked = new List<WalRecord>();
         var confirmed = new HashSet<WalPosition>();
+        long? current = null;
         await using (var log = await WalFolder.OpenAsync(folder.Options(segmentBytes)))
         {
+            Assert.Equal(held.Select(r => r.Position), log.Recovered.Select(r => r.Position));
+            Assert.Equal(held.Select(r => r.Payload), log.Recovered.Select(r => r.Payload));
+            acked.AddRange(log.Recovered);
             foreach (var op in ops)
             {
                 if (op.Payloads is { } payloads)
                 {
                     var positions = await Task.WhenAll(payloads.Select(p => log.AppendAsync(p, CancellationToken.None).AsTask()));
                     acked.AddRange(positions.Zip(payloads, (p, b) => new WalRecord(p, b)));
+                    current = positions.Max().Segment;
                     continue;
                 }
 
@@ -51,7 +86,13 @@ public sealed class WalModelTests
                 }
             }
 
-            await log.HousekeepAsync();
+            // A confirmation wakes the checkpoint's writer, which may or may not have run by the crash: let it run.
+            // Without one, the checkpoint on disk is the last round's, as after a real crash.
+            if (confirmed.Count > 0)
+            {
+                await log.HousekeepAsync();
+            }
+
             foreach (var file in Directory.GetFiles(folder.Path).Where(f => !f.EndsWith(".tmp", StringComparison.Ordinal)))
             {
                 File.Copy(file, Path.Combine(copy.Path, Path.GetFileName(file)));
@@ -59,24 +100,18 @@ public sealed class WalModelTests
         }
 
         acked.Sort((a, b) => a.Position.CompareTo(b.Position));
-        var expected = Expected(acked, confirmed);
+        var expected = Expected(acked, confirmed, current);
         var damaged = Corrupt(copy, damage, expected) | Tear(copy, damage);
-
-        var extra = new byte[] { 1, 2, 3 };
-        await using (var reopened = await WalFolder.OpenAsync(copy.Options(segmentBytes)))
+        await using (await WalFolder.OpenAsync(copy.Options(segmentBytes)))
         {
-            Assert.Equal(expected.Select(r => r.Position), reopened.Recovered.Select(r => r.Position));
-            Assert.Equal(expected.Select(r => r.Payload), reopened.Recovered.Select(r => r.Payload));
             Assert.Equal(damaged, copy.SetAside().Length > 0);
-            await reopened.AppendAsync(extra, CancellationToken.None);
         }
 
-        await using var again = await WalFolder.OpenAsync(copy.Options(segmentBytes));
-        Assert.Equal(expected.Select(r => r.Payload).Append(extra), again.Recovered.Select(r => r.Payload));
+        return expected;
     }
 
-    /// <summary>From the first unconfirmed record on, but none of a segment wholly confirmed other than the last (deleted).</summary>
-    private static List<WalRecord> Expected(List<WalRecord> acked, HashSet<WalPosition> confirmed)
+    /// <summary>From the first unconfirmed record on, but none of a segment wholly confirmed other than the one appended to (deleted).</summary>
+    private static List<WalRecord> Expected(List<WalRecord> acked, HashSet<WalPosition> confirmed, long? current)
     {
         var first = acked.FirstOrDefault(r => !confirmed.Contains(r.Position));
         if (first is null)
@@ -84,7 +119,6 @@ public sealed class WalModelTests
             return [];
         }
 
-        var current = acked[^1].Position.Segment;
         var deleted = acked.GroupBy(r => r.Position.Segment)
             .Where(g => g.Key != current && g.All(r => confirmed.Contains(r.Position)))
             .Select(g => g.Key)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Win32.SafeHandles;
 using TrackerService.Durability;
 using Xunit.Abstractions;
 
@@ -7,7 +8,7 @@ namespace TrackerService.Tests.Durability;
 
 /// <summary>
 /// How fast the log makes appends durable on this disk, next to the disk's raw sync rate: 32 appenders of 1 KB for 3 s,
-/// then a loop of 1 KB write + fdatasync for 3 s. A measurement, not a check: it runs only with TRACKER_WAL_BENCH=1.
+/// then loops of 1 KB write + fdatasync, and + fsync, for 3 s each. A measurement, not a check: it runs only with TRACKER_WAL_BENCH=1.
 /// </summary>
 public sealed class WalThroughputTests(ITestOutputHelper output) : IDisposable
 {
@@ -37,17 +38,22 @@ public sealed class WalThroughputTests(ITestOutputHelper output) : IDisposable
                 $"log: {appends / seconds:F0} appends/s, {log.Syncs / seconds:F0} syncs/s, {(double)appends / log.Syncs:F1} appends per sync (32 appenders, 1 KB)"));
         }
 
-        var path = Path.Combine(_folder.Path, "raw");
-        using var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite);
+        Raw("fdatasync", DiskSync.Data, payload);
+        Raw("fsync", RandomAccess.FlushToDisk, payload);
+    }
+
+    private void Raw(string name, Action<SafeFileHandle> sync, byte[] payload)
+    {
+        using var file = File.OpenHandle(Path.Combine(_folder.Path, name), FileMode.CreateNew, FileAccess.ReadWrite);
         long syncs = 0;
-        elapsed.Restart();
+        var elapsed = Stopwatch.StartNew();
         for (long offset = 0; elapsed.Elapsed < Duration; offset += payload.Length, syncs++)
         {
             RandomAccess.Write(file, payload, offset);
-            RandomAccess.FlushToDisk(file);
+            sync(file);
         }
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"raw: {syncs / elapsed.Elapsed.TotalSeconds:F0} write+sync/s (1 KB appended each)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"raw: {syncs / elapsed.Elapsed.TotalSeconds:F0} write+{name}/s (1 KB appended each)"));
     }
 
     public void Dispose() => _folder.Dispose();

@@ -167,11 +167,24 @@ public sealed class WriteAheadLogTests : IDisposable
             Assert.Equal(length, new FileInfo(segment).Length);
             (storage.FailSyncs, storage.FailWrites) = (false, false);
             await log.AppendAsync(Payload(2), CancellationToken.None);
+            Assert.Equal(2, _folder.Segments().Length); // nothing more is trusted to a file whose commit failed
         }
 
         await using var reopened = await WalFolder.OpenAsync(_folder.Options());
         Assert.Equal([Payload(1), Payload(2)], reopened.Recovered.Select(r => r.Payload));
         Assert.Empty(_folder.SetAside());
+    }
+
+    [Fact]
+    public async Task AnAppendCancelledBeforeItsCommitIsNotWritten()
+    {
+        await using var log = await WalFolder.OpenAsync(_folder.Options());
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await log.AppendAsync(Payload(1), cancelled.Token));
+        Assert.Equal(0, log.Bytes);
+        Assert.Empty(_folder.Segments());
     }
 
     [Fact]
@@ -188,8 +201,10 @@ public sealed class WriteAheadLogTests : IDisposable
     [Fact]
     public void ADirectoryFsyncWorksAndAMissingOneFails()
     {
-        DirectorySync.Sync(_folder.Path);
-        Assert.Throws<IOException>(() => DirectorySync.Sync(Path.Combine(_folder.Path, "missing")));
+        // .NET opens no handle on a folder, hence open(2) through libc.
+        Assert.Throws<UnauthorizedAccessException>(() => File.OpenHandle(_folder.Path, FileMode.Open, FileAccess.Read).Dispose());
+        DiskSync.Directory(_folder.Path);
+        Assert.Throws<IOException>(() => DiskSync.Directory(Path.Combine(_folder.Path, "missing")));
     }
 
     public void Dispose() => _folder.Dispose();

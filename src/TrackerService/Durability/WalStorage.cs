@@ -12,7 +12,7 @@ internal interface IWalStorage
 {
     void Write(SafeFileHandle file, ReadOnlySpan<byte> bytes, long offset);
 
-    /// <summary>Makes what was written to <paramref name="file"/> durable (fdatasync on Linux).</summary>
+    /// <summary>Makes what was written to <paramref name="file"/> durable (fdatasync on Linux, fsync elsewhere).</summary>
     void Sync(SafeFileHandle file);
 
     void SetLength(SafeFileHandle file, long length);
@@ -28,25 +28,53 @@ internal sealed class DiskStorage : IWalStorage
 
     public void Write(SafeFileHandle file, ReadOnlySpan<byte> bytes, long offset) => RandomAccess.Write(file, bytes, offset);
 
-    public void Sync(SafeFileHandle file) => RandomAccess.FlushToDisk(file);
+    public void Sync(SafeFileHandle file) => DiskSync.Data(file);
 
     public void SetLength(SafeFileHandle file, long length) => RandomAccess.SetLength(file, length);
 
-    public void SyncDirectory(string directory) => DirectorySync.Sync(directory);
+    public void SyncDirectory(string directory) => DiskSync.Directory(directory);
 }
 
 /// <summary>
-/// fsync of a folder. .NET opens no handle on a folder (<see cref="File.OpenHandle"/> refuses one), so on Unix this is
-/// open(2) O_RDONLY|O_DIRECTORY, fsync(2) and close(2) through libc; on Windows, where NTFS makes a new entry durable
-/// with the file's metadata, it does nothing.
+/// The syncs .NET does not offer. <see cref="RandomAccess.FlushToDisk"/> is fsync(2), which also writes the inode's
+/// times; on Linux <see cref="Data"/> is fdatasync(2), which writes only what reading the data back needs (the new
+/// size included). .NET opens no handle on a folder (<see cref="File.OpenHandle"/> refuses one), so on Unix
+/// <see cref="Directory"/> is open(2) O_RDONLY|O_DIRECTORY, fsync(2) and close(2) through libc; on Windows, where NTFS
+/// makes a new entry durable with the file's metadata, it does nothing.
 /// </summary>
-internal static class DirectorySync
+internal static class DiskSync
 {
     private const int O_RDONLY = 0;
     private const int O_DIRECTORY_LINUX = 0x10000;
     private const int O_CLOEXEC_LINUX = 0x80000;
 
-    public static void Sync(string directory)
+    public static void Data(SafeFileHandle file)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            RandomAccess.FlushToDisk(file);
+            return;
+        }
+
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            if (FDataSync((int)file.DangerousGetHandle()) != 0)
+            {
+                throw Failure("fdatasync", "a write-ahead log segment");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
+    public static void Directory(string directory)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -58,14 +86,14 @@ internal static class DirectorySync
         var fd = Open(path, flags);
         if (fd < 0)
         {
-            throw Failure("open", directory);
+            throw Failure("open", "the folder " + directory);
         }
 
         try
         {
             if (FSync(fd) != 0)
             {
-                throw Failure("fsync", directory);
+                throw Failure("fsync", "the folder " + directory);
             }
         }
         finally
@@ -74,10 +102,10 @@ internal static class DirectorySync
         }
     }
 
-    private static IOException Failure(string call, string directory)
+    private static IOException Failure(string call, string what)
     {
         var errno = Marshal.GetLastPInvokeError();
-        return new IOException($"{call} of the folder {directory} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).", errno);
+        return new IOException($"{call} of {what} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).", errno);
     }
 
     // The path goes as NUL-terminated UTF-8 bytes, so nothing is marshalled but a pinned array.
@@ -88,6 +116,10 @@ internal static class DirectorySync
     [DllImport("libc", EntryPoint = "fsync", SetLastError = true, ExactSpelling = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int FSync(int fd);
+
+    [DllImport("libc", EntryPoint = "fdatasync", SetLastError = true, ExactSpelling = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int FDataSync(int fd);
 
     [DllImport("libc", EntryPoint = "close", SetLastError = true, ExactSpelling = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -82,23 +82,24 @@ internal sealed partial class WriteAheadLog
         }
     }
 
-    // Cuts what a failed commit wrote off the file; if even that fails, the next commit starts a new segment.
+    // Cuts what a failed commit wrote off the file, and leaves the segment: after a failed fsync Linux may have
+    // dropped the dirty pages and reports no error again, so nothing more is trusted to that file.
     private void Undo(long start)
     {
-        if (start < 0 || _file is null)
+        if (start >= 0 && _file is not null)
         {
-            return;
+            try
+            {
+                _storage.SetLength(_file, start);
+                _storage.Sync(_file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                WalLog.NotRepaired(_logger, _segment!.Path, ex.Message);
+            }
         }
 
-        try
-        {
-            _storage.SetLength(_file, start);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            WalLog.NotRepaired(_logger, _segment!.Path, ex.Message);
-            _segment = null;
-        }
+        _segment = null;
     }
 
     /// <summary>The segment a commit of <paramref name="bytes"/> goes to: the current one, or a new one past its size.</summary>

@@ -41,8 +41,11 @@ internal sealed partial class WriteAheadLog : IAsyncDisposable
         _writer = Task.Run(WriteLoopAsync);
     }
 
-    /// <summary>Records found at open that were never confirmed, in order.</summary>
-    public IReadOnlyList<WalRecord> Recovered { get; }
+    /// <summary>Records found at open that were never confirmed, in order (empty after <see cref="ReleaseRecovered"/>).</summary>
+    public IReadOnlyList<WalRecord> Recovered { get; private set; }
+
+    /// <summary>Lets go of <see cref="Recovered"/>'s payloads once they are handed on (their positions still take <see cref="Confirm"/>).</summary>
+    public void ReleaseRecovered() => Recovered = [];
 
     /// <summary>Bytes of the log's segments (written and not yet deleted).</summary>
     public long Bytes => _ledger.Bytes;
