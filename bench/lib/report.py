@@ -197,6 +197,9 @@ def time_unit(ns):
     return f"{ns:,.1f} ns"
 
 
+WRK_CONNECTIONS_DEFAULT = 32
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--run-dir", required=True)
@@ -369,6 +372,24 @@ def main():
         w("| Peak RSS under overload, MiB | — | | | ≤ 300 MB | — |")
 
     # Durability: the disk's raw sync rate, the ceiling of a log that syncs before its 202 (issue 15).
+    de, me = pick(rows, "durability-e2e", "disk"), pick(rows, "durability-e2e", "memory")
+    if de and me:
+        d_e, m_e = median([x["events_per_s"] for x in de]), median([x["events_per_s"] for x in me])
+        rd = ratio(d_e, m_e)
+        w(f"| Durability=Disk vs Memory, batched e2e events/s ({de[0]['per_request']}/request, SQLite, median of {len(de)}) "
+          f"| {num(d_e)} | {num(m_e)} (Memory) | {num(rd, 2)}× | ≥ 0.7× Memory | {met(None if rd is None else rd >= 0.7)} |")
+        w(f"| … service CPU per event, µs | {num(cpu_us(de, lambda x: x['events']), 2)} | {num(cpu_us(me, lambda x: x['events']), 2)} (Memory) | | info | |")
+    dw, mw = pick(rows, "durability-wrk", "disk"), pick(rows, "durability-wrk", "memory")
+    if dw and mw:
+        d_r, m_r = median([x["rps"] for x in dw]), median([x["rps"] for x in mw])
+        rw = ratio(d_r, m_r)
+        w(f"| Durability=Disk vs Memory, single-event req/s (wrk -c{WRK_CONNECTIONS_DEFAULT}, median of {len(dw)}) "
+          f"| {num(d_r)} | {num(m_r)} (Memory) | {num(rw, 2)}× | ≥ 0.5× Memory | {met(None if rw is None else rw >= 0.5)} |")
+        w(f"| … p99 latency, ms | {num(median([x['p99_ms'] for x in dw]), 2)} | {num(median([x['p99_ms'] for x in mw]), 2)} (Memory) | | info | |")
+        syncs = pick(rows, "durability-syncs", "disk")
+        s_n, a_n, secs = sum(x["syncs"] for x in syncs), sum(x["appends"] for x in syncs), sum(x["seconds"] for x in syncs)
+        if s_n:
+            w(f"| … the log's syncs/s and requests per sync (group commit), single events | {num(s_n / secs)} syncs/s, {num(a_n / s_n, 1)} per sync | | | info | |")
     fsync = (pick(rows, "durability", "fsync") or [None])[0]
     if fsync:
         w(f"| This disk's raw fdatasync rate, syncs/s (a loop of 4 KB append + Flush(true), which is fsync, {num(fsync['seconds'], 1)} s) | {num(fsync['per_s'])} | | | info | |")

@@ -134,9 +134,11 @@ internal sealed class CrashRounds(string folder, IReadOnlyDictionary<string, str
                     }
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException or IOException)
             {
-                Count("connection error"); // the kill, or the moments after it
+                // The kill, or the moments after it. A connection the dying server half opened can fail with a bare
+                // SocketException ("Transport endpoint is not connected") that HttpClient does not wrap.
+                Count("connection error");
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
