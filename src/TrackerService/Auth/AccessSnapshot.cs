@@ -9,8 +9,11 @@ namespace TrackerService.Auth;
 /// </summary>
 internal sealed class AccessSnapshot
 {
-    /// <summary>What the browsers' preflight is told may be sent (analytics.js posts text/plain; some SDKs add Authorization).</summary>
-    private static readonly string[] CorsHeaders = ["Content-Type", "Authorization", "Content-Encoding"];
+    /// <summary>
+    /// What the browsers' preflight is told may be sent: analytics.js posts text/plain with Authorization, and its
+    /// retries add X-Retry-Count. A header left out here fails the retry's preflight, so the event is never sent.
+    /// </summary>
+    private static readonly string[] CorsHeaders = ["Content-Type", "Authorization", "Content-Encoding", "X-Retry-Count"];
 
     private static readonly TimeSpan CorsMaxAge = TimeSpan.FromSeconds(600);
 
