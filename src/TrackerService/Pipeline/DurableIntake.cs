@@ -21,15 +21,15 @@ internal sealed partial class DurableIntake(
     EventQueue queue, IOptions<DurabilityOptions> options, TrackerService.Telemetry.TrackerTelemetry telemetry, ILogger<DurableIntake> logger)
     : IHostedService, IAsyncDisposable
 {
+    /// <summary>How long recovery waits before offering a record again to a queue that had no room.</summary>
+    private static readonly TimeSpan RecoveryPause = TimeSpan.FromMilliseconds(50);
+
     private readonly CancellationTokenSource _stopping = new(); // no timer: nothing to dispose
     private WriteAheadLog? _log;
     private Task _recovery = Task.CompletedTask;
 
     /// <summary>The log, in Disk mode once started; null in Memory mode.</summary>
     internal WriteAheadLog? Log => _log;
-
-    /// <summary>Records recovered at start that are not yet queued again.</summary>
-    public int Recovering { get; private set; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -45,7 +45,6 @@ internal sealed partial class DurableIntake(
         LogOpened(logger, o.Directory, log.Recovered.Count, log.Bytes, log.Segments);
         if (log.Recovered.Count > 0)
         {
-            Recovering = log.Recovered.Count;
             _recovery = Task.Run(() => RecoverAsync(log, _stopping.Token), CancellationToken.None);
         }
     }
@@ -96,18 +95,19 @@ internal sealed partial class DurableIntake(
     /// <summary>Queues the records a crash left, oldest first, waiting for room as long as it takes.</summary>
     private async Task RecoverAsync(WriteAheadLog log, CancellationToken stopping)
     {
-        foreach (var record in log.Recovered)
+        var records = log.Recovered;
+        foreach (var record in records)
         {
             var events = WalPayload.Read(record.Payload);
+            if (events.Length == 0)
+            {
+                Confirm(log, record.Position); // nothing in it to deliver (a receipt of no events would never be told)
+                continue;
+            }
+
             var receipt = new DeliveryReceipt(events.Length, () => Confirm(log, record.Position));
             while (true)
             {
-                if (events.Length == 0)
-                {
-                    receipt.Delivered(1);
-                    break;
-                }
-
                 var result = await queue.EnqueueAsync(events, stopping, receipt).ConfigureAwait(false);
                 if (result == EnqueueResult.Accepted)
                 {
@@ -118,12 +118,14 @@ internal sealed partial class DurableIntake(
                 {
                     return; // stopping: the rest stays in the log for the next start
                 }
-            }
 
-            Recovering--;
+                // Full: refused at once when many requests already wait, so pause rather than spin.
+                await Task.Delay(RecoveryPause, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
 
-        LogRecovered(logger, log.Recovered.Count);
+        log.ReleaseRecovered(); // their events are queued now; the log need not hold their payloads too
+        LogRecovered(logger, records.Count);
     }
 
     private static void Confirm(WriteAheadLog log, WalPosition position)
