@@ -20,7 +20,7 @@ internal enum RequestBodyStatus
 /// capped at the endpoint's size limit, which fails the read with a 413 once the inflated body passes it
 /// (answered 500 before dotnet/aspnetcore#61812 fixed #61723; 413 on 10.0.12). Dispose to return the buffer.
 /// </summary>
-internal sealed partial class RequestBody : IDisposable
+internal sealed class RequestBody : IDisposable
 {
     /// <summary>
     /// The first buffer, in bytes: most bodies (one event, a small batch) fit it, and a larger body doubles it as
@@ -53,7 +53,7 @@ internal sealed partial class RequestBody : IDisposable
 
     /// <param name="anyMediaType">
     /// Take the body whatever its Content-Type says, and inflate it when its bytes are gzip though no Content-Encoding
-    /// says so: the Segment API, whose clients label bodies in many ways (<see cref="InflateUnlabelled"/>).
+    /// says so: the Segment API, whose clients label bodies in many ways.
     /// </param>
     public static async Task<RequestBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken, bool anyMediaType = false)
     {
@@ -78,11 +78,30 @@ internal sealed partial class RequestBody : IDisposable
             return TooLarge(maxBytes);
         }
 
-        var source = request.Body;
+        var body = await ReadAllAsync(request.Body, request.ContentLength, request, maxBytes, cancellationToken).ConfigureAwait(false);
+        if (anyMediaType && body.Status == RequestBodyStatus.Read && IsGzip(body.Json))
+        {
+            // gzip no Content-Encoding named: inflated as strictly as a labelled one, under the same limit, by the same read.
+            using (body)
+            {
+                using var inflating = new StrictGzipStream(new MemoryStream(body._buffer!, 0, body.Length, writable: false));
+                return await ReadAllAsync(inflating, null, request, maxBytes, cancellationToken).ConfigureAwait(false);
+            }
+        }
 
+        return body;
+    }
+
+    /// <summary>Whether the body starts as gzip does (RFC 1952: 1F 8B 08), as no JSON text can.</summary>
+    private static bool IsGzip(ReadOnlySpan<byte> body) => body is [0x1F, 0x8B, 0x08, ..];
+
+    /// <summary>Reads <paramref name="source"/> to its end into a pooled buffer, refusing it past <paramref name="maxBytes"/>.</summary>
+    /// <param name="declaredLength">The length the client declared, if any: a hint for the first buffer, never trusted beyond it.</param>
+    private static async Task<RequestBody> ReadAllAsync(Stream source, long? declaredLength, HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
         // The buffer follows the bytes that have arrived, not the Content-Length the client declared: a declared
         // length costs nothing to send, and reserving it up front let header-only connections exhaust the heap.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? InitialBytes, 1, Math.Min(InitialBytes, maxBytes)));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(declaredLength ?? InitialBytes, 1, Math.Min(InitialBytes, maxBytes)));
         var length = 0;
         try
         {
@@ -147,7 +166,7 @@ internal sealed partial class RequestBody : IDisposable
             return TooLarge(maxBytes);
         }
 
-        return anyMediaType && IsGzip(buffer.AsSpan(0, length)) ? InflateUnlabelled(buffer, length, maxBytes) : new(RequestBodyStatus.Read, null, buffer, length);
+        return new(RequestBodyStatus.Read, null, buffer, length);
     }
 
     public void Dispose()
