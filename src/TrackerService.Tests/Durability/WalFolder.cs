@@ -10,8 +10,22 @@ internal sealed class WalFolder : IDisposable
 
     public string Corrupt => System.IO.Path.Combine(Path, WalFormat.CorruptFolder);
 
-    public WalOptions Options(long segmentBytes = 64L << 20, long maxBytes = 1L << 30) =>
-        new() { Directory = Path, SegmentBytes = segmentBytes, MaxBytes = maxBytes };
+    /// <param name="preallocate">Off by default here, so a test sees a segment's bytes as written; <see cref="WalSpareTests"/> and the model test turn it on.</param>
+    public WalOptions Options(long segmentBytes = 64L << 20, long maxBytes = 1L << 30, bool preallocate = false) =>
+        new() { Directory = Path, SegmentBytes = segmentBytes, MaxBytes = maxBytes, Preallocate = preallocate };
+
+    /// <summary>Where the last segment's records end: its length, or the start of the zeros of a segment made ahead.</summary>
+    public static long RecordsEnd(string segment)
+    {
+        var bytes = File.ReadAllBytes(segment);
+        var at = WalFormat.HeaderBytes;
+        while (at < bytes.Length && WalFormat.ReadFrame(bytes, at, out var payload) == FrameRead.Valid)
+        {
+            at += WalFormat.FrameBytes(payload.Length);
+        }
+
+        return at;
+    }
 
     public static Task<WriteAheadLog> OpenAsync(WalOptions options, IWalStorage? storage = null) =>
         WriteAheadLog.OpenAsync(options, NullLogger.Instance, telemetry: null, storage ?? DiskStorage.Instance, CancellationToken.None);

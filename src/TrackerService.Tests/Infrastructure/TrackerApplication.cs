@@ -45,6 +45,7 @@ internal sealed class TrackerApplication : WebApplicationFactory<Program>
             ["Tracker:AdminUrl"] = "http://127.0.0.1:0",
             ["Tracker:Delivery:FlushInterval"] = "00:00:00.020",
             ["Tracker:Spill:Directory"] = Path.Combine(Folder, "data", "spill"),
+            ["Tracker:Durability:Directory"] = Path.Combine(Folder, "data", "wal"), // used in Disk mode only
             ["Tracker:Auth:AllowAnonymous"] = "true", // tests post without a write key unless they are about keys
         };
         foreach (var (key, value) in settings ?? [])

@@ -274,28 +274,6 @@ public sealed class TrackerTelemetryTests
             return sum;
         }
     }
-
-    /// <summary>The exporter's collection, safe to read while consumers' spans are being added.</summary>
-    private sealed class SpanCollection(ConcurrentQueue<Activity> spans) : ICollection<Activity>
-    {
-        public int Count => spans.Count;
-
-        public bool IsReadOnly => false;
-
-        public void Add(Activity item) => spans.Enqueue(item);
-
-        public void Clear() => spans.Clear();
-
-        public bool Contains(Activity item) => spans.Contains(item);
-
-        public void CopyTo(Activity[] array, int arrayIndex) => spans.CopyTo(array, arrayIndex);
-
-        public bool Remove(Activity item) => throw new NotSupportedException();
-
-        public IEnumerator<Activity> GetEnumerator() => spans.GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
 }
 
 /// <summary>Tests that see process-wide telemetry: xunit runs them after the others, one at a time.</summary>

@@ -46,6 +46,18 @@ internal sealed class WalLedger
         }
     }
 
+    /// <summary>Records appended and not yet confirmed.</summary>
+    public int Unconfirmed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _unconfirmed.Count - _early.Count;
+            }
+        }
+    }
+
     public WalPosition Checkpoint
     {
         get

@@ -26,4 +26,7 @@ internal static partial class WalLog
 
     [LoggerMessage(EventId = 707, Level = LogLevel.Error, Message = "A write-ahead log commit of {Appends} appends failed ({Reason}); each was refused, nothing of it stays in the log")]
     public static partial void CommitFailed(ILogger logger, int appends, string reason);
+
+    [LoggerMessage(EventId = 708, Level = LogLevel.Warning, Message = "The write-ahead log could not make its next segment ahead of time ({Reason}); segments grow as they are written until it can (commits' syncs cost more, nothing else changes)")]
+    public static partial void SpareFailed(ILogger logger, string reason);
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using TrackerService.Telemetry;
 
 namespace TrackerService.Durability;
@@ -100,15 +101,16 @@ internal static class WalRecovery
             }
         }
 
-        if (end == bytes.Length)
+        var after = bytes.AsSpan(end);
+        if (after.IndexOfAnyExcept((byte)0) < 0)
         {
-            leftAsIs = false;
+            leftAsIs = false; // the end of the file, or the zeros of a segment made ahead (WalSpare) where its records end
             return end;
         }
 
-        var torn = found == FrameRead.CutShort && last;
+        var torn = last && IsTorn(bytes, end, found);
         var name = Path.GetFileName(path);
-        var copy = WalRepair.SetAside(path, bytes.AsSpan(torn ? end : 0), torn ? name + ".torn" : name, logger);
+        var copy = WalRepair.SetAside(path, torn ? after[..(after.LastIndexOfAnyExcept((byte)0) + 1)] : bytes, torn ? name + ".torn" : name, logger);
         if (copy is null)
         {
             return bytes.Length;
@@ -128,10 +130,29 @@ internal static class WalRecovery
         return leftAsIs ? bytes.Length : end;
     }
 
+    /// <summary>
+    /// Whether the damage at <paramref name="end"/> of the last segment is an append a crash cut short (never
+    /// acknowledged): a frame running past the file's end, or, in a segment made ahead with zeros, a frame whose
+    /// bytes are not all there and after which there is nothing but zeros.
+    /// </summary>
+    private static bool IsTorn(ReadOnlySpan<byte> bytes, int end, FrameRead found)
+    {
+        if (found == FrameRead.CutShort)
+        {
+            return true;
+        }
+
+        var rest = bytes[end..];
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(rest);
+        return length <= WalFormat.MaxPayloadBytes
+            && rest[(int)Math.Min(rest.Length, WalFormat.FrameBytes((int)length))..].IndexOfAnyExcept((byte)0) < 0;
+    }
+
     private static WalPosition ReadCheckpoint(string folder, ILogger logger)
     {
         var path = Path.Combine(folder, WalFormat.CheckpointName);
         File.Delete(path + ".tmp");
+        File.Delete(Path.Combine(folder, WalSpare.FileName)); // made again, whole, once the log is open
         if (!File.Exists(path))
         {
             return default;

@@ -31,6 +31,9 @@ internal sealed class WalOptions
 
     /// <summary>Most bytes the log's segments may take; an append past it is refused with <see cref="WalFullException"/>.</summary>
     public long MaxBytes { get; set; } = 1L << 30;
+
+    /// <summary>Whether the next segment is made ahead of time, zero-filled (<see cref="WalSpare"/>).</summary>
+    public bool Preallocate { get; set; } = true;
 }
 
 /// <summary>The log holds <see cref="WalOptions.MaxBytes"/> of unconfirmed records: nothing was written; try again later.</summary>

@@ -7,12 +7,39 @@ namespace TrackerService.Durability;
 /// <summary>The writer loop: group commits, and starting segments.</summary>
 internal sealed partial class WriteAheadLog
 {
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// Runs the writer loop on a thread of its own: a commit blocks in write and sync, and a pool thread blocked there
+    /// is one fewer for the requests (on two cores, half of them), and would be woken through the pool after each sync.
+    /// </summary>
+    private Task StartWriter()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                WriteLoop();
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "tracker-wal-writer",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void WriteLoop()
     {
         var batch = new List<PendingAppend>();
         var reader = _appends.Reader;
         var most = Math.Max(1L << 20, Math.Min(_options.SegmentBytes, 16L << 20));
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (reader.TryPeek(out _) || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             long bytes = 0;
             while (bytes < most && reader.TryRead(out var pending))
@@ -113,28 +140,36 @@ internal sealed partial class WriteAheadLog
 
         var number = _nextSegment++;
         var path = Path.Combine(_folder, WalFormat.SegmentName(number));
-        var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+        var spare = _spare?.TryTake(path) == true;
+        var ours = spare; // a file this made, removed if it can't be used (never one that was there)
+        SafeFileHandle? file = null;
         try
         {
-            Span<byte> header = stackalloc byte[WalFormat.HeaderBytes];
-            WalFormat.WriteHeader(header);
-            _storage.Write(file, header, 0);
-            _storage.Sync(file);
+            file = File.OpenHandle(path, spare ? FileMode.Open : FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+            ours = true;
+            if (!spare)
+            {
+                Span<byte> header = stackalloc byte[WalFormat.HeaderBytes];
+                WalFormat.WriteHeader(header);
+                _storage.Write(file, header, 0);
+                _storage.Sync(file);
+            }
+
             _storage.SyncDirectory(_folder);
         }
         catch
         {
-            file.Dispose();
-            try
+            file?.Dispose();
+            if (ours)
             {
-                File.Delete(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                WalLog.NotRemoved(_logger, path, ex.Message);
+                WalRepair.Remove(path, _logger);
             }
 
             throw;
+        }
+        finally
+        {
+            _spare?.Prepare(); // the one after this, made while this one fills
         }
 
         _file?.Dispose();

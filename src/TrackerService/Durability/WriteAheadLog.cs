@@ -21,6 +21,7 @@ internal sealed partial class WriteAheadLog : IAsyncDisposable
     private readonly IWalStorage _storage;
     private readonly WalLedger _ledger;
     private readonly WalHousekeeper _housekeeper;
+    private readonly WalSpare? _spare;
     private readonly Task _writer;
     private readonly List<WalPosition> _positions = [];
     private long _nextSegment;
@@ -38,7 +39,9 @@ internal sealed partial class WriteAheadLog : IAsyncDisposable
         _ledger = new WalLedger(recovered);
         _housekeeper = new WalHousekeeper(folder, _ledger, recovered.Checkpoint, logger);
         telemetry?.ObserveWal(() => _ledger.Bytes, () => _ledger.Segments);
-        _writer = Task.Run(WriteLoopAsync);
+        _spare = options.Preallocate ? new WalSpare(folder, options.SegmentBytes, logger) : null;
+        _spare?.Prepare();
+        _writer = StartWriter();
     }
 
     /// <summary>Records found at open that were never confirmed, in order (empty after <see cref="ReleaseRecovered"/>).</summary>
@@ -51,6 +54,12 @@ internal sealed partial class WriteAheadLog : IAsyncDisposable
     public long Bytes => _ledger.Bytes;
 
     public int Segments => _ledger.Segments;
+
+    /// <summary>Records appended (or recovered) and not yet confirmed.</summary>
+    public int Unconfirmed => _ledger.Unconfirmed;
+
+    /// <summary>Whether the next segment is made and waiting (<see cref="WalSpare"/>; a test waits for it).</summary>
+    internal bool SpareReady => _spare?.IsReady == true;
 
     /// <summary>Syncs of segment files so far (group commit: far fewer than appends under concurrency).</summary>
     internal long Syncs => Interlocked.Read(ref _syncs);
@@ -142,6 +151,7 @@ internal sealed partial class WriteAheadLog : IAsyncDisposable
 
         _appends.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
+        _spare?.Dispose();
         await _housekeeper.StopAsync().ConfigureAwait(false);
         _housekeeper.Dispose();
         _file?.Dispose();

@@ -27,7 +27,7 @@ internal sealed partial class DeliveryService(
     TimeProvider time,
     TrackerTelemetry telemetry,
     ILogger<DeliveryService> logger,
-    IOptions<DurabilityOptions>? durability = null) : IHostedService, IDisposable
+    DurableIntake? intake = null) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _lock = new();
@@ -135,12 +135,15 @@ internal sealed partial class DeliveryService(
             left.AddRange(request.Events);
         }
 
-        if (durability?.Value.IsDisk == true)
+        if (intake?.Log is { } log)
         {
             // Every queued event is in the write-ahead log, synced, and confirmed only once stored: what is left
             // here stays there, unconfirmed, and is delivered at the next start. Nothing to spill.
-            LogLeftInLog(logger, left.Count);
+            LogLeftInLog(logger, left.Count, log.Unconfirmed, log.Bytes, log.Segments);
             Activity.Current?.SetTag(TrackerTelemetry.TagShutdownLost, 0);
+            Activity.Current?.SetTag(TrackerTelemetry.TagShutdownLeftInLog, left.Count);
+            Activity.Current?.SetTag(TrackerTelemetry.TagShutdownLogRecords, log.Unconfirmed);
+            Activity.Current?.SetTag(TrackerTelemetry.TagShutdownLogBytes, log.Bytes);
             return new DrainResult((int)(_consumers.Sum(c => c.Spilled) - spilledBefore), deadlineReached, 0);
         }
 
@@ -188,6 +191,6 @@ internal sealed partial class DeliveryService(
         }
     }
 
-    [LoggerMessage(EventId = 254, Level = LogLevel.Information, Message = "{Events} events not yet stored stay in the write-ahead log, for the next start")]
-    private static partial void LogLeftInLog(ILogger logger, int events);
+    [LoggerMessage(EventId = 254, Level = LogLevel.Information, Message = "{Events} events not yet stored stay in the write-ahead log for the next start: it holds {Records} unconfirmed records, {Bytes} bytes in {Segments} segments")]
+    private static partial void LogLeftInLog(ILogger logger, int events, int records, long bytes, int segments);
 }

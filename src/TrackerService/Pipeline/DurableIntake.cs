@@ -40,7 +40,7 @@ internal sealed partial class DurableIntake(
         }
 
         var log = await WriteAheadLog.OpenAsync(
-            new WalOptions { Directory = o.Directory, MaxBytes = o.MaxBytes, SegmentBytes = o.SegmentBytes }, logger, telemetry, cancellationToken).ConfigureAwait(false);
+            new WalOptions { Directory = o.Directory, MaxBytes = o.MaxBytes, SegmentBytes = o.SegmentBytes, Preallocate = o.PreallocateSegments }, logger, telemetry, cancellationToken).ConfigureAwait(false);
         _log = log;
         LogOpened(logger, o.Directory, log.Recovered.Count, log.Bytes, log.Segments);
         if (log.Recovered.Count > 0)

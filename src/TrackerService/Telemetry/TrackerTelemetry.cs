@@ -188,6 +188,15 @@ internal sealed class TrackerTelemetry : IDisposable
     /// <summary>Events left at shutdown that the spill could not write by the deadline (a full or failing disk): lost.</summary>
     public const string TagShutdownLost = "tracker.shutdown.lost";
 
+    /// <summary>Disk durability: events not stored by the end of the drain, left in the write-ahead log (none spilled).</summary>
+    public const string TagShutdownLeftInLog = "tracker.shutdown.left_in_log";
+
+    /// <summary>Disk durability: the write-ahead log's unconfirmed records (requests) at the end of the drain, delivered at the next start.</summary>
+    public const string TagShutdownLogRecords = "tracker.shutdown.log_records";
+
+    /// <summary>Disk durability: the write-ahead log's bytes at the end of the drain.</summary>
+    public const string TagShutdownLogBytes = "tracker.shutdown.log_bytes";
+
     /// <summary>The shutdown ran out of budget before the queue was empty; the rest was spilled.</summary>
     public const string ShutdownDeadlineReached = "deadline_reached";
 
