@@ -16,7 +16,8 @@ return args switch
     ["raw-sqlite", var file, var events] => await RawWriteCommands.SqliteAsync(file, Int(events)),
     ["raw-postgres", var connectionString, var events] => await RawWriteCommands.PostgresAsync(connectionString, Int(events)),
     ["spill-rate", var folder, var small, var large, var rounds] => await SpillRateCommand.RunAsync(folder, Int(small), Int(large), Int(rounds)),
-    ["fsync-rate", var folder, .. var rest] => FsyncRateCommand.Run(folder, rest.Length > 0 ? Number(rest[0]) : 3),
+    ["fsync-rate", var folder, .. var rest] => FsyncRateCommand.Run(
+        folder, rest.Length > 0 ? Number(rest[0]) : 3, rest.Length > 1 ? Int(rest[1]) : 4096, rest.Length > 2 ? rest[2] : "append"),
     ["body", var file, var events] => WriteBody(file, Int(events)),
     ["spill", var folder, var events] => await SpillWriteCommand.RunAsync(folder, Int(events)),
     ["micro", .. var rest] => MicroCommand.Run(rest.Contains("--quick"), Option(rest, "--artifacts") ?? "BenchmarkDotNet.Artifacts", Option(rest, "--filter")),
@@ -51,8 +52,8 @@ static int Usage()
           raw-postgres <cs> <events>  bare binary COPY into a table of the sink's schema (bench_raw_events)
           spill-rate <folder> <small> <large> <rounds>
                                       the spill's write rate (one segment, fsync), events/s and memory bytes/s, small and large events
-          fsync-rate <folder> [seconds=3]
-                                      this disk's raw sync rate: a loop of 4 KB append + fsync (Flush(true)) in the folder
+          fsync-rate <folder> [seconds=3] [block=4096] [append|zeroed]
+                                      this disk's raw sync rate: a loop of one write (appended, or over zeros) + fsync
           body <file> <events>        write a request body of N sample events (no message ids)
           spill <folder> <events>     the spill's write path with large events (~25 KB each): line size, MB/s
           micro [--quick] [--artifacts dir] [--filter name]

@@ -390,9 +390,11 @@ def main():
         s_n, a_n, secs = sum(x["syncs"] for x in syncs), sum(x["appends"] for x in syncs), sum(x["seconds"] for x in syncs)
         if s_n:
             w(f"| … the log's syncs/s and requests per sync (group commit), single events | {num(s_n / secs)} syncs/s, {num(a_n / s_n, 1)} per sync | | | info | |")
-    fsync = (pick(rows, "durability", "fsync") or [None])[0]
-    if fsync:
-        w(f"| This disk's raw fdatasync rate, syncs/s (a loop of 4 KB append + Flush(true), which is fsync, {num(fsync['seconds'], 1)} s) | {num(fsync['per_s'])} | | | info | |")
+    for fsync in pick(rows, "durability", "fsync"):
+        how = "over a file of zeros (a segment made ahead)" if fsync.get("mode") == "zeroed" else "appended"
+        cpu = f", {num(fsync['cpu_us_per_sync'], 1)} µs CPU per sync" if "cpu_us_per_sync" in fsync else ""
+        w(f"| This disk's raw sync rate, syncs/s: a loop of one {num(fsync.get('block', 4096) / 1024)} KB write {how} + Flush(true) "
+          f"(fsync), {num(fsync['seconds'], 1)} s{cpu} | {num(fsync['per_s'])} | | | info | |")
 
     # Micro-benchmarks.
     micro = micro_rows(a.run_dir)
@@ -451,9 +453,10 @@ def main():
       "Spill rate = events spilled / the time the service logs for writing the segments (open, write, fsync, rename).")
     w("- Memory: RSS of the service (VmRSS/VmHWM from /proc every 0.5 s) while wrk sends 100-event requests "
       "(`bench/lib/post-batch.lua`) over enough connections to offer about twice the sustained e2e rate.")
-    w("- Durability: `TrackerService.Benchmarks fsync-rate`, a bare loop of one 4 KB append and one `FileStream.Flush(true)` "
-      "(fsync) on a file in a data folder on the services' filesystem: the most syncs per second a log that syncs before "
-      "its 202 can make on this disk (`Tracker:Durability=Disk` carries many requests per sync).")
+    w("- Durability: `TrackerService.Benchmarks fsync-rate <folder> 3 <block> append|zeroed`, a bare loop of one write (4 or 32 KB, "
+      "at the end of a growing file, or over a file first filled with zeros, as in a segment the log made ahead) and one "
+      "`FileStream.Flush(true)` (fsync) in a data folder on the services' filesystem: the most syncs per second a log that syncs "
+      "before its 202 can make on this disk, and their CPU (`Tracker:Durability=Disk` carries many requests per sync).")
     w("")
     w("How each figure is taken: `bench/run --help` and the comments in `bench/run`; raw logs stay in `bench/results/run-*/` (not tracked).")
     text = "\n".join(lines) + "\n"

@@ -3,9 +3,9 @@ namespace TrackerService.Durability;
 /// <summary>
 /// The next segment, made before it is needed: a file of the segment's size, its header written and the rest zeros,
 /// synced. A commit into it overwrites blocks the filesystem already holds, so its sync writes the data and nothing
-/// more: no block allocation and no journal commit for a new file size. On this project's ext4 disk a 35 KB
-/// write + fdatasync took 65 to 89 µs of CPU and 150 to 200 µs in a zero-filled file, against 130 to 240 µs of CPU
-/// and 0.5 to 4 ms appended (docs/performance.md). PostgreSQL zero-fills its WAL segments for the same reason.
+/// more: no block allocation and no journal commit for a new file size. <c>bench/run</c>'s durability section measures
+/// both on the machine at hand (docs/performance.md): on this project's ext4 disk, 32 KB syncs over zeros ran 1.8 times
+/// as fast as appended ones, for less CPU each. PostgreSQL zero-fills its WAL segments for the same reason.
 /// </summary>
 /// <remarks>
 /// Made on a thread of its own while the current segment fills, so no commit waits for it. When none is ready (the
