@@ -17,7 +17,7 @@ public sealed class OptionsValidationTests
     [InlineData("Tracker:Api:MaxBatchEvents", "200000", "Tracker:Api:MaxBatchEvents = '200000'")]
     [InlineData("Tracker:Sink:AttemptTimeout", "00:00:00", "Tracker:Sink:AttemptTimeout = '00:00:00'")]
     [InlineData("Tracker:AdminUrl", "ftp://x", "Tracker:AdminUrl = 'ftp://x'")]
-    [InlineData("Tracker:Sink:Kind", "Foo", "Tracker:Sink:Kind = 'Foo' is invalid: it must be one of Sqlite, Postgres.")]
+    [InlineData("Tracker:Sink:Kind", "Foo", "Tracker:Sink:Kind = 'Foo' is invalid: it must be one of Sqlite, Postgres, JetStream.")]
     [InlineData("Tracker:Sink:Kind", "7", "Tracker:Sink:Kind = '7' is invalid")]
     [InlineData("Tracker:Queue:Capacity", "lots", "Tracker:Queue:Capacity = 'lots' is invalid: it must be a whole number.")]
     [InlineData("Tracker:Delivery:FlushInterval", "soon", "Tracker:Delivery:FlushInterval = 'soon' is invalid: it must be a duration")]

@@ -6,7 +6,7 @@ namespace TrackerService.Tests.Hosting;
 public sealed class StartupFailureTests
 {
     [Theory]
-    [InlineData("Tracker__Sink__Kind", "Foo", "Tracker:Sink:Kind = 'Foo' is invalid: it must be one of Sqlite, Postgres.")]
+    [InlineData("Tracker__Sink__Kind", "Foo", "Tracker:Sink:Kind = 'Foo' is invalid: it must be one of Sqlite, Postgres, JetStream.")]
     [InlineData("Tracker__Queue__Capacity", "0", "Tracker:Queue:Capacity = '0' is invalid: it must be between 1 and 100000000.")]
     [InlineData("Kestrel__Limits__KeepAliveTimeout", "soon", "Kestrel:Limits:KeepAliveTimeout = 'soon' is invalid: it must be a duration")]
     [InlineData("Kestrel__Limits__MaxRequestLineSize", "-5", "Kestrel:Limits:MaxRequestLineSize = '-5' is invalid: it is not taken by Kestrel")]

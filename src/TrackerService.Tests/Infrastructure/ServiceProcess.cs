@@ -206,7 +206,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
         Admin.Dispose();
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nobody listens on now (the OS's pick).</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using TrackerService.Events;
 
@@ -111,6 +112,7 @@ internal static class EventReader
             OriginalTimestamp = originalTimestamp,
             Integrations = integrations,
             Source = source,
+            Origin = Activity.Current?.Context ?? default,
         };
     }
 

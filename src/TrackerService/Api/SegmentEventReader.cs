@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using TrackerService.Events;
@@ -41,6 +42,7 @@ internal static class SegmentEventReader
             null, null, null, null, null, receivedAt, null, null, null)
         {
             Rejection = new EventRejection(Encoding.UTF8.GetString(json), reason, errors[0].Field),
+            Origin = Activity.Current?.Context ?? default,
         };
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace TrackerService.Events;
 
 /// <summary>
@@ -19,8 +21,11 @@ internal sealed record TrackedEvent(
     JsonText? Traits,
     JsonText? Context)
 {
-    /// <summary>The event object and its references (a 64-bit runtime), without the strings and arrays they point to.</summary>
-    private const int ObjectBytes = 184;
+    /// <summary>
+    /// The event object and its references (a 64-bit runtime), without the strings and arrays they point to; 32 of
+    /// them are <see cref="Origin"/>, whose id strings are the request span's own, shared by its events.
+    /// </summary>
+    private const int ObjectBytes = 216;
 
     /// <summary>A page's or screen's name.</summary>
     public string? Name { get; init; }
@@ -48,6 +53,13 @@ internal sealed record TrackedEvent(
     /// (queue, spill, replay), so that what the client was answered for is kept, and goes to the dead-letter table.
     /// </summary>
     public EventRejection? Rejection { get; init; }
+
+    /// <summary>
+    /// The span of the intake request the event came with, so that what carries it on (a stream's message headers)
+    /// can link back to it. Not part of the event's line (<see cref="EventLine"/>): default when unknown, as for an
+    /// event read back from the spill or the write-ahead log.
+    /// </summary>
+    public ActivityContext Origin { get; init; }
 
     /// <summary>
     /// About what the event takes in memory, in bytes: the object, its strings (UTF-16) and its JSON text (UTF-8),

@@ -29,9 +29,10 @@ catch (Exception ex) when (InvalidSettings.Describe(ex) is { } settings)
     Log.Fatal("TrackerService cannot start: {Settings:l}", settings);
     return 1;
 }
-catch (TrackerService.Sinks.SchemaVersionException ex)
+catch (Exception ex) when (ex is TrackerService.Sinks.SchemaVersionException or TrackerService.Streaming.JetStreamStartException)
 {
-    // A store newer than this code is an operator's matter, not a bug: a line that says so, without a stack trace.
+    // A store newer than this code, or a stream that can't be used as configured, is an operator's matter, not a
+    // bug: a line that says so, without a stack trace.
     Log.Fatal("TrackerService cannot start: {Reason:l}", ex.Message);
     return 1;
 }

@@ -1,3 +1,5 @@
+using TrackerService.Events;
+
 namespace TrackerService.Sinks;
 
 /// <summary>
@@ -16,7 +18,24 @@ internal sealed record RejectedEvent(
     string Reason,
     DateTimeOffset ReceivedAt,
     string? Field = null,
-    string? Source = null);
+    string? Source = null)
+{
+    /// <summary>
+    /// The row as the rejected stand-in that carries it where only events travel (a stream's messages): its messageId
+    /// (a new one when it has none), receivedAt and source, and its raw, reason and field as the <see cref="EventRejection"/>.
+    /// <see cref="FromStandIn"/> turns it back into this row.
+    /// </summary>
+    public TrackedEvent ToStandIn() =>
+        new(MessageId ?? Guid.CreateVersion7(ReceivedAt).ToString(), EventType.Track, null, null, null, null, null, ReceivedAt, null, null, null)
+        {
+            Source = Source,
+            Rejection = new EventRejection(Raw, Reason, Field),
+        };
+
+    /// <summary>The dead-letter row of a stand-in (<see cref="TrackedEvent.Rejection"/> set): made at intake, or by <see cref="ToStandIn"/>.</summary>
+    public static RejectedEvent FromStandIn(TrackedEvent standIn, EventRejection rejection) =>
+        new(standIn.MessageId, rejection.Raw, rejection.Reason, standIn.ReceivedAt, rejection.Field, standIn.Source);
+}
 
 /// <summary>The dead-letter table, the same in both stores but for the column types.</summary>
 internal static class DeadLetter

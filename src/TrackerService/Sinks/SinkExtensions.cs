@@ -3,6 +3,7 @@ using Npgsql;
 using Polly;
 using Polly.CircuitBreaker;
 using TrackerService.Options;
+using TrackerService.Streaming;
 
 namespace TrackerService.Sinks;
 
@@ -13,11 +14,13 @@ internal static class SinkExtensions
     public static IServiceCollection AddEventSink(this IServiceCollection services, Func<IServiceProvider, Action> onCircuitClosed)
     {
         services.AddTrackerOptions<SinkOptions, SinkOptionsValidator>(SinkOptions.Section);
+        services.AddJetStream(); // the stream's settings and connection, used only by the JetStream sink
 
         // Chosen from the validated options, when first needed: a bad Kind fails at start like every other setting.
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<IOptions<SinkOptions>>().Value.Kind switch
         {
             SinkKind.Postgres => ActivatorUtilities.CreateInstance<PostgresEventSink>(sp, PostgresDataSource(sp)),
+            SinkKind.JetStream => ActivatorUtilities.CreateInstance<JetStreamSink>(sp),
             _ => ActivatorUtilities.CreateInstance<SqliteEventSink>(sp),
         });
         services.AddSingleton<SinkWriter>();

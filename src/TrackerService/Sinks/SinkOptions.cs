@@ -52,4 +52,10 @@ public enum SinkKind
 
     /// <summary>A PostgreSQL database (<c>ConnectionStrings:Postgres</c>).</summary>
     Postgres,
+
+    /// <summary>
+    /// A NATS JetStream stream (<c>Tracker:JetStream</c>), which loaders write to a database: the intake side of a
+    /// scaled-out deployment.
+    /// </summary>
+    JetStream,
 }

@@ -150,7 +150,7 @@ internal sealed partial class SinkWriter
             if (e.Rejection is { } r)
             {
                 events ??= [.. batch.Take(i)]; // copied only for a batch that holds rejections
-                rejected.Add(new RejectedEvent(e.MessageId, r.Raw, r.Reason, e.ReceivedAt, r.Field, e.Source));
+                rejected.Add(RejectedEvent.FromStandIn(e, r));
             }
             else
             {

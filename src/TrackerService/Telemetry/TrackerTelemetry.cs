@@ -27,6 +27,7 @@ internal sealed class TrackerTelemetry : IDisposable
     private readonly Histogram<double> _walSyncDuration;
     private readonly Counter<long> _walRecovered;
     private readonly Counter<long> _walSetAside;
+    private readonly Histogram<double> _streamAcks;
 
     public TrackerTelemetry(IMeterFactory meterFactory)
     {
@@ -50,6 +51,8 @@ internal sealed class TrackerTelemetry : IDisposable
         _walSyncDuration = _meter.CreateHistogram<double>("tracker.wal.sync.duration", "s", "Time of one write-ahead log fsync.", tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
         _walRecovered = _meter.CreateCounter<long>("tracker.wal.recovered", "{record}", "Unconfirmed records the write-ahead log found at open, delivered again.");
+        _streamAcks = _meter.CreateHistogram<double>("tracker.jetstream.acks.duration", "s", "Time from a batch's first publish to the stream's last ack for it.", tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _walSetAside = _meter.CreateCounter<long>("tracker.wal.set_aside", "{segment}", "Write-ahead log segments (corrupt) or torn tails (torn) kept in corrupt/ at open, by reason.");
     }
 
@@ -129,6 +132,13 @@ internal sealed class TrackerTelemetry : IDisposable
     public void SpillLost(int count) => _spillLost.Add(count);
 
     public void BatchWritten(TimeSpan duration) => _batchDuration.Record(duration.TotalSeconds);
+
+    /// <summary>Every publish of a batch was acked by the stream, <paramref name="duration"/> after the first was sent.</summary>
+    public void StreamAcked(TimeSpan duration) => _streamAcks.Record(duration.TotalSeconds);
+
+    /// <summary>Publishes the JetStream sink's publishes awaiting their ack, read when metrics are collected.</summary>
+    public void ObserveStreamInFlight(Func<int> inFlight) =>
+        _meter.CreateObservableUpDownCounter("tracker.jetstream.in_flight", inFlight, "{message}", "Publishes sent to the stream and awaiting their ack.");
 
     public void Dispose() => _meter.Dispose();
 
