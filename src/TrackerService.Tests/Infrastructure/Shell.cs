@@ -27,6 +27,16 @@ internal static class Shell
             .Any(folder => File.Exists(Path.Combine(folder, command)));
 
     /// <summary>
+    /// The full path of a server's executable: on the PATH, or in the sbin folders where Debian installs daemons
+    /// (nginx, nats-server), which a non-root user's PATH often leaves out. Null when it is not installed.
+    /// </summary>
+    public static string? FindServer(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/local/sbin", "/usr/sbin", "/sbin"])
+            .Select(folder => Path.Combine(folder, command))
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>
     /// Runs a tool in <paramref name="folder"/> to its end and returns its exit code and what it wrote. A tool still
     /// running after <paramref name="timeout"/> is killed (with its children) and the test fails, showing its output.
     /// </summary>
