@@ -15,15 +15,7 @@ internal sealed class ServerProcess : IDisposable
 
     public ServerProcess(string executable, IEnumerable<string> arguments, string folder)
     {
-        var start = new ProcessStartInfo(executable, arguments)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true, // and closed at once: nothing may wait for a keyboard
-            UseShellExecute = false,
-        };
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"{executable} did not start");
+        _process = Process.Start(Shell.Redirected(executable, arguments, folder)) ?? throw new InvalidOperationException($"{executable} did not start");
         _process.StandardInput.Close();
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
