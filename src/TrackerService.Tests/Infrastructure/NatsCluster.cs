@@ -12,6 +12,12 @@ internal sealed class NatsCluster : IAsyncDisposable
 {
     public const string Install = "apt-get install nats-server";
 
+    /// <summary>
+    /// The bound on waiting for an election or a node's catching up, by default: a Raft election in nats-server 2.9
+    /// takes several seconds on an idle machine (randomised timeouts), and a loaded two-core one can double that.
+    /// </summary>
+    public static readonly TimeSpan ElectionPatience = 2 * Patience.Default;
+
     private readonly string _folder;
 
     private NatsCluster(string folder, string name, IReadOnlyList<NatsNode> nodes)
@@ -74,7 +80,7 @@ internal sealed class NatsCluster : IAsyncDisposable
         {
             (leader, seen) = await MetaLeaderAsync();
             return leader is not null;
-        }, timeout ?? Patience.Default);
+        }, timeout ?? ElectionPatience);
         return formed ? leader! : throw new TimeoutException($"The NATS cluster did not form: {seen}.\n{Output}");
     }
 
@@ -100,7 +106,7 @@ internal sealed class NatsCluster : IAsyncDisposable
             }
 
             return false;
-        }, timeout ?? Patience.Default);
+        }, timeout ?? ElectionPatience);
         return found ? leader! : throw new TimeoutException(
             $"Stream {stream} had no leader: {string.Join(", ", seen.Select(s => $"{s.Key} says {s.Value}"))}.\n{Output}");
     }
