@@ -27,20 +27,36 @@ internal static class Shell
             .Any(folder => File.Exists(Path.Combine(folder, command)));
 
     /// <summary>
+    /// The full path of a server's executable: on the PATH, or in the sbin folders where Debian installs daemons
+    /// (nginx, nats-server), which a non-root user's PATH often leaves out. Null when it is not installed.
+    /// </summary>
+    public static string? FindServer(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/local/sbin", "/usr/sbin", "/sbin"])
+            .Select(folder => Path.Combine(folder, command))
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>
+    /// How a test starts a tool or a server in <paramref name="folder"/>: stdout and stderr captured, stdin redirected
+    /// so that the caller closes it at once (nothing may wait for a keyboard).
+    /// </summary>
+    public static ProcessStartInfo Redirected(string command, IEnumerable<string> args, string folder) => new(command, args)
+    {
+        WorkingDirectory = folder,
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+        RedirectStandardInput = true,
+        UseShellExecute = false,
+    };
+
+    /// <summary>
     /// Runs a tool in <paramref name="folder"/> to its end and returns its exit code and what it wrote. A tool still
     /// running after <paramref name="timeout"/> is killed (with its children) and the test fails, showing its output.
     /// </summary>
     public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(
         string command, IEnumerable<string> args, string folder, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(command, args)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true, // and closed at once: nothing may wait for a keyboard
-            UseShellExecute = false,
-        };
+        var start = Redirected(command, args, folder);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
