@@ -34,7 +34,6 @@ internal sealed partial class LoadLoop(
     private volatile string? _streamFault;
 
     public int Id => id;
-
     /// <summary>The loop; completes when fetching has stopped (the shutdown), the drain's end cut it, or it failed.</summary>
     public Task Run { get; private set; } = Task.CompletedTask;
 
@@ -124,11 +123,8 @@ internal sealed partial class LoadLoop(
     {
         var started = time.GetTimestamp();
         using var span = TrackerTelemetry.StartBatch(batch.Count, batch.Requests, batch.Links);
-        if (batch.Redelivered > 0)
-        {
-            span?.SetTag(TrackerTelemetry.TagBatchRedelivered, batch.Redelivered);
-            telemetry.Redelivered(batch.Redelivered);
-        }
+        span?.SetTag(TrackerTelemetry.TagBatchRedelivered, batch.Redelivered);
+        telemetry.Redelivered(batch.Redelivered);
 
         using var writing = CancellationTokenSource.CreateLinkedTokenSource(deadline);
         var keep = batch.KeepAsync(options.AckWait / 3, time, writing.Token);
@@ -161,7 +157,7 @@ internal sealed partial class LoadLoop(
         catch (Exception ex)
         {
             TrackerTelemetry.SetOutcome(span, TrackerTelemetry.OutcomeFailed, ex);
-            throw;
+            throw; // the loop hands the batch back and stops the host
         }
         finally
         {
@@ -179,12 +175,8 @@ internal sealed partial class LoadLoop(
 
     private async Task HandBackAsync(LoadBatch batch, TimeSpan delay, CancellationToken deadline)
     {
-        if (batch.Count > 0)
-        {
-            await batch.HandBackAsync(delay, deadline).ConfigureAwait(false);
-            Interlocked.Add(ref _handedBack, batch.Count);
-        }
-
+        await batch.HandBackAsync(delay, deadline).ConfigureAwait(false);
+        Interlocked.Add(ref _handedBack, batch.Count);
         Volatile.Write(ref _inHand, 0);
     }
 
