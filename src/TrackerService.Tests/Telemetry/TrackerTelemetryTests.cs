@@ -205,15 +205,7 @@ public sealed class TrackerTelemetryTests
         Assert.Contains("\nhttp_server_request_duration_seconds_bucket", text, StringComparison.Ordinal);
     }
 
-    /// <summary>The value of the first sample of <paramref name="metric"/> that has <paramref name="label"/>, or null.</summary>
-    private static double? Sample(string prometheusText, string metric, string label = "")
-    {
-        // name{label="value",...} value [timestamp]
-        var line = prometheusText.Split('\n').FirstOrDefault(l =>
-            (l.StartsWith(metric + "{", StringComparison.Ordinal) || l.StartsWith(metric + " ", StringComparison.Ordinal))
-            && l.Contains(label, StringComparison.Ordinal));
-        return line is null ? null : double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static double? Sample(string prometheusText, string metric, string label = "") => Prometheus.Sample(prometheusText, metric, label);
 
     private TrackerApplication CreateApplication(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>
         new(new Dictionary<string, string?>(settings ?? []) { [OpenTelemetryExtensions.TracingSetting] = "true" }, s =>

@@ -59,6 +59,12 @@ internal static class CrossSectionRules
         public ValidateOptionsResult Validate(string? name, SinkOptions options)
         {
             var check = new OptionsCheck(SinkOptions.Section);
+            if (options.Kind == SinkKind.JetStream && RoleOptions.Of(configuration) == TrackerRole.Loader)
+            {
+                check.Fail(nameof(options.Kind), options.Kind.ToString(),
+                    $"must be {SinkKind.Sqlite} or {SinkKind.Postgres} for a loader (Tracker:Role={TrackerRole.Loader}), which writes the stream to a database");
+            }
+
             if (options.Kind == SinkKind.Postgres && string.IsNullOrWhiteSpace(configuration.GetConnectionString(SinkOptions.PostgresConnectionString)))
             {
                 check.Fail(nameof(options.Kind), options.Kind.ToString(),

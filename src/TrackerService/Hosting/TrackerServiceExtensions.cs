@@ -14,7 +14,10 @@ internal static class TrackerServiceExtensions
     /// <summary>Where the public API listens when no URL is configured (<c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>ASPNETCORE_HTTP_PORTS</c>).</summary>
     public const string DefaultUrl = "http://localhost:8080";
 
-    /// <summary>Every part, in the order an event travels through them, then the hosted services in their start order.</summary>
+    /// <summary>
+    /// Every part, in the order an event travels through them, then the hosted services in their start order; for
+    /// <c>Tracker:Role=Loader</c>, the loader's instead (<see cref="LoaderRole"/>).
+    /// </summary>
     public static WebApplicationBuilder AddTracker(this WebApplicationBuilder builder)
     {
         UseDefaultUrlWhenNoneIsConfigured(builder);
@@ -22,6 +25,11 @@ internal static class TrackerServiceExtensions
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TrackerTelemetry>();
+        RoleOptions.Add(services);
+        if (RoleOptions.Of(builder.Configuration) == TrackerRole.Loader)
+        {
+            return builder.AddLoaderRole();
+        }
 
         services.AddIntakeAccess(); // write keys, their limits and origins; the proxies believed about the client
         services.AddEventsApi();
@@ -30,6 +38,7 @@ internal static class TrackerServiceExtensions
         services.AddSpill();
         services.AddSingleton<IEventContract, IntakeEventContract>(); // replay holds spilled lines to the intake's rules
         services.AddLifecycle();
+        services.AddSingleton<ShutdownCoordinator>(); // the intake's shutdown (the loader has its own)
         services.AddCrossSectionRules();
 
         // Ready while the process takes events, whatever the store's state (an open circuit only degrades it).
@@ -54,6 +63,11 @@ internal static class TrackerServiceExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (RoleOptions.Of(app.Configuration) == TrackerRole.Loader)
+        {
+            return app.MapLoaderEndpoints();
+        }
+
         app.UseIntakeAccess(); // forwarded headers, then CORS (the Segment API's group asks for AuthExtensions.CorsPolicy)
         app.UseEventsApi();
         StartupReport.WriteWhenStarted(app);

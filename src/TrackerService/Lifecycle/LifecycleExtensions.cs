@@ -6,14 +6,16 @@ namespace TrackerService.Lifecycle;
 /// <summary>The lifecycle's part of the wiring: the admin listener, readiness, the shutdown and what stops the host on a failure.</summary>
 internal static class LifecycleExtensions
 {
-    /// <remarks>The admin listener and the shutdown coordinator are registered as themselves; the composition root makes them hosted services, in their place in the start order.</remarks>
+    /// <remarks>
+    /// The admin listener is registered as itself; the composition root makes it a hosted service, in its place in the
+    /// start order, and registers the intake's <see cref="ShutdownCoordinator"/> (a loader has a shutdown of its own).
+    /// </remarks>
     public static IServiceCollection AddLifecycle(this IServiceCollection services)
     {
         services.AddTrackerOptions<AdminOptions, AdminOptionsValidator>(AdminOptions.Section);
         services.AddTrackerOptions<ShutdownOptions, ShutdownOptionsValidator>(ShutdownOptions.Section);
         services.AddSingleton<ComponentFailure>();
         services.AddSingleton<AdminListener>();
-        services.AddSingleton<ShutdownCoordinator>();
 
         // The host must never cut the drain short: its own timeout sits above the shutdown budget, which the
         // coordinator enforces itself.

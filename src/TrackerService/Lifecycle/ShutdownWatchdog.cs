@@ -29,7 +29,7 @@ internal static partial class ShutdownWatchdog
 
         var budget = app.Services.GetRequiredService<IOptions<ShutdownOptions>>().Value.Timeout + Margin;
         var failure = app.Services.GetRequiredService<ComponentFailure>();
-        var spill = app.Services.GetRequiredService<SpillStore>();
+        var spill = app.Services.GetService<SpillStore>(); // none in a loader: it spills nothing
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ShutdownWatchdog).FullName!);
         app.Lifetime.ApplicationStopping.Register(() =>
         {
@@ -37,7 +37,7 @@ internal static partial class ShutdownWatchdog
             var watchdog = new Thread(() =>
             {
                 Thread.Sleep(budget);
-                if (spill.IsWriting)
+                if (spill?.IsWriting == true)
                 {
                     LogWaitingForSpill(logger, budget.TotalMilliseconds);
                     var extra = Stopwatch.StartNew();

@@ -28,6 +28,10 @@ internal sealed class TrackerTelemetry : IDisposable
     private readonly Counter<long> _walRecovered;
     private readonly Counter<long> _walSetAside;
     private readonly Histogram<double> _streamAcks;
+    private readonly Counter<long> _loaded;
+    private readonly Counter<long> _redelivered;
+    private readonly Counter<long> _undecodable;
+    private readonly Histogram<double> _loadDuration;
 
     public TrackerTelemetry(IMeterFactory meterFactory)
     {
@@ -53,6 +57,13 @@ internal sealed class TrackerTelemetry : IDisposable
         _walRecovered = _meter.CreateCounter<long>("tracker.wal.recovered", "{record}", "Unconfirmed records the write-ahead log found at open, delivered again.");
         _streamAcks = _meter.CreateHistogram<double>("tracker.jetstream.acks.duration", "s", "Time from a batch's first publish to the stream's last ack for it.", tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        _loaded = _meter.CreateCounter<long>("tracker.loader.loaded", "{message}", "Stream messages the loader wrote to the store (events, and dead-letter rows) and then acked.");
+        _redelivered = _meter.CreateCounter<long>("tracker.loader.redelivered", "{message}",
+            "Stream messages delivered to a loader more than once: a loader died, took longer than AckWait, or handed them back.");
+        _undecodable = _meter.CreateCounter<long>("tracker.loader.undecodable", "{message}", "Stream messages that were no event, kept in rejected_events with their payload and acked.");
+        _loadDuration = _meter.CreateHistogram<double>("tracker.loader.batch.duration", "s", "Time from a loaded batch's fetch to its acks: the store's write, retries included, and the acks.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         _walSetAside = _meter.CreateCounter<long>("tracker.wal.set_aside", "{segment}", "Write-ahead log segments (corrupt) or torn tails (torn) kept in corrupt/ at open, by reason.");
     }
 
@@ -140,6 +151,24 @@ internal sealed class TrackerTelemetry : IDisposable
     public void ObserveStreamInFlight(Func<int> inFlight) =>
         _meter.CreateObservableUpDownCounter("tracker.jetstream.in_flight", inFlight, "{message}", "Publishes sent to the stream and awaiting their ack.");
 
+    /// <summary>Publishes the loaders' consumer's lag as last read: messages not yet delivered, and delivered but not yet acked (-1 before the first read).</summary>
+    public void ObserveLoaderLag(Func<long> pending, Func<long> ackPending)
+    {
+        _meter.CreateObservableGauge("tracker.loader.pending", pending, "{message}", "Stream messages not yet delivered to any loader (the consumer's NumPending).");
+        _meter.CreateObservableGauge("tracker.loader.ack_pending", ackPending, "{message}", "Stream messages delivered to a loader and not yet acked (the consumer's NumAckPending).");
+    }
+
+    /// <summary>A batch of <paramref name="count"/> messages stored and acked, <paramref name="duration"/> after it was fetched.</summary>
+    public void Loaded(int count, TimeSpan duration)
+    {
+        _loaded.Add(count);
+        _loadDuration.Record(duration.TotalSeconds);
+    }
+
+    public void Redelivered(int count) => _redelivered.Add(count);
+
+    public void Undecodable(int count) => _undecodable.Add(count);
+
     public void Dispose() => _meter.Dispose();
 
     /// <summary>
@@ -188,6 +217,9 @@ internal sealed class TrackerTelemetry : IDisposable
     public const string EventDrainFinished = "drain.finished";
     public const string EventSpillWritten = "spill.written";
 
+    /// <summary>The loader's shutdown: no new fetch starts.</summary>
+    public const string EventFetchingStopped = "fetching.stopped";
+
     public const string TagShutdownDeadlineMs = "tracker.shutdown.deadline_ms";
     public const string TagShutdownQueuedAtStart = "tracker.shutdown.queued_at_start";
     public const string TagShutdownDrained = "tracker.shutdown.drained";
@@ -207,6 +239,9 @@ internal sealed class TrackerTelemetry : IDisposable
     /// <summary>Disk durability: the write-ahead log's bytes at the end of the drain.</summary>
     public const string TagShutdownLogBytes = "tracker.shutdown.log_bytes";
 
+    /// <summary>Messages a loader handed back to the stream (nak) during its shutdown, for another loader to take.</summary>
+    public const string TagShutdownHandedBack = "tracker.shutdown.handed_back";
+
     /// <summary>The shutdown ran out of budget before the queue was empty; the rest was spilled.</summary>
     public const string ShutdownDeadlineReached = "deadline_reached";
 
@@ -220,6 +255,9 @@ internal sealed class TrackerTelemetry : IDisposable
     public const string TagBatchStored = "tracker.batch.stored";
     public const string TagBatchRefused = "tracker.batch.refused";
     public const string TagBatchOutcome = "tracker.batch.outcome";
+
+    /// <summary>A loaded batch's messages that the stream had delivered before.</summary>
+    public const string TagBatchRedelivered = "tracker.batch.redelivered";
     public const string TagSpillEvents = "tracker.spill.events";
     public const string TagSpillBytes = "tracker.spill.bytes";
     public const string TagSpillSegment = "tracker.spill.segment";
@@ -232,6 +270,9 @@ internal sealed class TrackerTelemetry : IDisposable
 
     /// <summary>The shutdown deadline cut the write short; the batch was handed to the drain's spill.</summary>
     public const string OutcomeCancelled = "cancelled";
+
+    /// <summary>A loader's batch the store did not commit (unavailable, or the shutdown's drain ended): handed back to the stream (nak), acked never.</summary>
+    public const string OutcomeHandedBack = "handed_back";
 
     /// <summary>
     /// The write failed: from a consumer, in a way no retry fixes (the service stops and the drain spills the
