@@ -18,6 +18,7 @@ internal static class WalRecovery
     public static WalRecoveryResult Recover(string folder, ILogger logger, TrackerTelemetry? telemetry)
     {
         var checkpoint = ReadCheckpoint(folder, logger);
+        File.Delete(Path.Combine(folder, WalSpare.FileName)); // a spare left behind: made again, whole, once the log is open
         var files = Directory.EnumerateFiles(folder)
             .Select(f => (Path: f, Number: WalFormat.SegmentNumber(Path.GetFileName(f))))
             .Where(f => f.Number is not null)
@@ -152,7 +153,6 @@ internal static class WalRecovery
     {
         var path = Path.Combine(folder, WalFormat.CheckpointName);
         File.Delete(path + ".tmp");
-        File.Delete(Path.Combine(folder, WalSpare.FileName)); // made again, whole, once the log is open
         if (!File.Exists(path))
         {
             return default;

@@ -103,7 +103,7 @@ internal sealed class WalSpare : IDisposable
 
             if (_stopping)
             {
-                File.Delete(_path);
+                WalRepair.Remove(_path, _logger);
                 return;
             }
 
@@ -111,24 +111,12 @@ internal sealed class WalSpare : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Remove();
+            WalRepair.Remove(_path, _logger);
             if (!_failing)
             {
                 _failing = true; // said once until a spare is made again: a full disk would say it at every segment
                 WalLog.SpareFailed(_logger, ex.Message);
             }
-        }
-    }
-
-    private void Remove()
-    {
-        try
-        {
-            File.Delete(_path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            WalLog.NotRemoved(_logger, _path, ex.Message);
         }
     }
 }

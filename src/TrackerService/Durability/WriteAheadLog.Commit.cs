@@ -39,7 +39,7 @@ internal sealed partial class WriteAheadLog
         var batch = new List<PendingAppend>();
         var reader = _appends.Reader;
         var most = Math.Max(1L << 20, Math.Min(_options.SegmentBytes, 16L << 20));
-        while (reader.TryPeek(out _) || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             long bytes = 0;
             while (bytes < most && reader.TryRead(out var pending))
