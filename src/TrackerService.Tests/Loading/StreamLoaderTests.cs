@@ -61,14 +61,10 @@ public sealed class StreamLoaderTests : IAsyncLifetime
     public async Task AStoreThatIsDownGetsNothingAckedAndEverythingIsLoadedOnceItIsBack()
     {
         // Given a loader with short store timeouts and a quick circuit, whose SQLite file another connection locks
-        using var app = Loader(new()
+        using var app = Loader(QuickOutage.With(new()
         {
             ["Tracker:Sink:AttemptTimeout"] = "00:00:00.500",
-            ["Tracker:Sink:MaxRetryAttempts"] = "1",
-            ["Tracker:Sink:RetryBaseDelay"] = "00:00:00.050",
-            ["Tracker:Sink:CircuitMinimumThroughput"] = "2",
-            ["Tracker:Sink:CircuitBreakDuration"] = "00:00:01",
-        });
+        }));
         using var admin = Admin(app);
         var store = await StoreReader.LockAsync(app.DatabasePath);
         try

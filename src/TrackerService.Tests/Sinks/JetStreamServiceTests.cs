@@ -65,15 +65,11 @@ public sealed class JetStreamServiceTests : IAsyncLifetime
     public async Task ServerDownSpillsAfterRetriesAndTheSpillIsReplayedIntoTheStreamOnceItIsBack()
     {
         // Given the service on the stream, with short timeouts and a quick circuit
-        using var app = new TrackerApplication(Settings(new()
+        using var app = new TrackerApplication(Settings(QuickOutage.With(new()
         {
             ["Tracker:JetStream:PublishTimeout"] = "00:00:00.500",
-            ["Tracker:Sink:MaxRetryAttempts"] = "1",
-            ["Tracker:Sink:RetryBaseDelay"] = "00:00:00.050",
-            ["Tracker:Sink:CircuitMinimumThroughput"] = "2",
-            ["Tracker:Sink:CircuitBreakDuration"] = "00:00:01",
             ["Tracker:Spill:ReplayInterval"] = "00:00:00.500",
-        }));
+        })));
         using var client = app.CreateClient();
         var accepted = await PostAsync(client, "before", 3);
         await StreamReading.WaitForCountAsync(_server.Url, accepted);

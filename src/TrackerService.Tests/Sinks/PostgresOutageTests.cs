@@ -15,7 +15,7 @@ public sealed class PostgresOutageTests(PostgresFixture postgres)
     {
         // Given the service on PostgreSQL with a small queue, short timeouts and a quick circuit
         var connectionString = await postgres.CreateDatabaseAsync();
-        using var app = new TrackerApplication(new()
+        using var app = new TrackerApplication(QuickOutage.With(new()
         {
             ["Tracker:Sink:Kind"] = "Postgres",
             ["ConnectionStrings:Postgres"] = connectionString + ";Timeout=2;Cancellation Timeout=500",
@@ -23,12 +23,8 @@ public sealed class PostgresOutageTests(PostgresFixture postgres)
             ["Tracker:Api:MaxBatchEvents"] = "100",
             ["Tracker:Delivery:BatchSize"] = "100",
             ["Tracker:Sink:AttemptTimeout"] = "00:00:01",
-            ["Tracker:Sink:MaxRetryAttempts"] = "1",
-            ["Tracker:Sink:RetryBaseDelay"] = "00:00:00.050",
-            ["Tracker:Sink:CircuitMinimumThroughput"] = "2",
-            ["Tracker:Sink:CircuitBreakDuration"] = "00:00:01",
             ["Tracker:Spill:ReplayInterval"] = "00:00:00.500",
-        });
+        }));
         using var client = app.CreateClient();
         using var admin = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<AdminListener>().Addresses.Single()) };
         var accepted = 0;
