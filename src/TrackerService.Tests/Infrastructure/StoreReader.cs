@@ -61,9 +61,41 @@ internal static class StoreReader
         Assert.True(reached, $"Expected {expected} rejected events, found {last}.");
     }
 
-    /// <summary>Events waiting in a spill folder: one per non-empty line of its segments.</summary>
+    /// <summary>
+    /// Events waiting in a spill folder: one per non-empty line of its segments. A running service may replay and
+    /// delete a segment while it is counted: that one holds nothing any more.
+    /// </summary>
     public static int CountSpilledEvents(string spillFolder) => !Directory.Exists(spillFolder) ? 0
-        : Directory.GetFiles(spillFolder, "*.jsonl").Sum(f => File.ReadLines(f).Count(l => l.Length > 0));
+        : Directory.GetFiles(spillFolder, "*.jsonl").Sum(CountLines);
+
+    /// <summary>The messageIds of the events waiting in a spill folder (a segment replayed meanwhile holds none).</summary>
+    public static IEnumerable<string> SpilledIds(string spillFolder) => !Directory.Exists(spillFolder) ? []
+        : Directory.GetFiles(spillFolder, "*.jsonl").SelectMany(Lines).Where(l => l.Length > 0)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("messageId").GetString()!);
+
+    private static List<string> Lines(string segment)
+    {
+        try
+        {
+            return [.. File.ReadLines(segment)];
+        }
+        catch (FileNotFoundException)
+        {
+            return []; // replayed meanwhile
+        }
+    }
+
+    private static int CountLines(string segment)
+    {
+        try
+        {
+            return File.ReadLines(segment).Count(l => l.Length > 0);
+        }
+        catch (FileNotFoundException)
+        {
+            return 0; // replayed meanwhile
+        }
+    }
 
     /// <summary>Holds an exclusive lock on the store until disposed, as a long-running writer would.</summary>
     public static async Task<SqliteConnection> LockAsync(string databasePath)

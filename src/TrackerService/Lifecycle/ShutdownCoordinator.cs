@@ -25,6 +25,7 @@ internal sealed partial class ShutdownCoordinator(
     IOptions<ShutdownOptions> options,
     IServiceProvider services,
     TimeProvider time,
+    TrackerTelemetry telemetry,
     ILogger<ShutdownCoordinator> logger) : IHostedLifecycleService
 {
     private readonly TracerProvider? _tracerProvider = services.GetService<TracerProvider>();
@@ -104,7 +105,7 @@ internal sealed partial class ShutdownCoordinator(
         activity?.SetTag(TrackerTelemetry.TagShutdownElapsedMs, elapsed.TotalMilliseconds);
         activity?.SetTag(TrackerTelemetry.TagShutdownOutcome, outcome);
         activity?.SetStatus(result.Spilled == 0 ? ActivityStatusCode.Ok : ActivityStatusCode.Unset);
-        LogFinished(logger, result.DeadlineReached ? "deadline reached" : "drained", queuedAtStart, drained, result.Spilled,
+        LogFinished(logger, result.DeadlineReached ? "deadline reached" : "drained", telemetry.AcceptedTotal, queuedAtStart, drained, result.Spilled,
             elapsed.TotalMilliseconds, o.Timeout.TotalMilliseconds);
         activity?.Stop();
 
@@ -128,6 +129,6 @@ internal sealed partial class ShutdownCoordinator(
     [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "Requests still in flight {ElapsedMs} ms into the shutdown were aborted (their share is {RequestsTimeoutMs} ms); their clients got no 202 and retry")]
     private static partial void LogRequestsAborted(ILogger logger, double elapsedMs, double requestsTimeoutMs);
 
-    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Shutdown complete ({Outcome:l}): queued at start {Queued}, stored {Drained}, spilled {Spilled}, elapsed {ElapsedMs} ms of {DeadlineMs} ms")]
-    private static partial void LogFinished(ILogger logger, string outcome, int queued, long drained, int spilled, double elapsedMs, double deadlineMs);
+    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Shutdown complete ({Outcome:l}): accepted {Accepted} since start, queued at start {Queued}, stored {Drained}, spilled {Spilled}, elapsed {ElapsedMs} ms of {DeadlineMs} ms")]
+    private static partial void LogFinished(ILogger logger, string outcome, long accepted, int queued, long drained, int spilled, double elapsedMs, double deadlineMs);
 }

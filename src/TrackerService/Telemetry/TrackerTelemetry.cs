@@ -13,6 +13,7 @@ internal sealed class TrackerTelemetry : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _accepted;
+    private long _acceptedTotal;
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _stored;
     private readonly Counter<long> _duplicates;
@@ -115,7 +116,17 @@ internal sealed class TrackerTelemetry : IDisposable
         _meter.CreateObservableUpDownCounter("tracker.queue.memory_limit", () => maxBytes, "By", "Most memory the queue's events may take.");
     }
 
-    public void Accepted(int count) => _accepted.Add(count);
+    public void Accepted(int count)
+    {
+        Interlocked.Add(ref _acceptedTotal, count);
+        _accepted.Add(count);
+    }
+
+    /// <summary>
+    /// Events answered 202 since the process started (what <c>tracker.events.accepted</c> has counted), for the
+    /// shutdown's last line: the metric goes with the process, and this is what a reconciliation across replicas needs.
+    /// </summary>
+    public long AcceptedTotal => Interlocked.Read(ref _acceptedTotal);
 
     /// <param name="reason">One of the <c>Reason*</c> constants.</param>
     public void Rejected(int count, string reason) => _rejected.Add(count, new KeyValuePair<string, object?>("reason", reason));
