@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Npgsql;
 using TrackerService.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -77,11 +76,11 @@ public sealed partial class ClusterFailoverTests(PostgresFixture postgres, ITest
         await load.WaitForProgressAsync(Progress, "after an intake replica was stopped", Patience.Default);
 
         // And the loader is restarted while it is loading
-        var storedBeforeRestart = await WaitForStoredAsync(database, await CountAsync(database) + 1, "before the loader's restart", Patience.Default);
+        var storedBeforeRestart = await WaitForStoredAsync(database, await PostgresReader.CountAsync(database) + 1, "before the loader's restart", Patience.Default);
         (exitCode, _) = await loader.TerminateAsync(TimeSpan.FromSeconds(60));
         Assert.True(exitCode == 0, $"the loader exited {exitCode}:\n{loader.Output}");
         loader = Track(await ServiceProcess.StartAsync(LoaderFolder(), LoaderSettings(database)));
-        await WaitForStoredAsync(database, await CountAsync(database) + 1, "after the loader's restart", Patience.Default);
+        await WaitForStoredAsync(database, await PostgresReader.CountAsync(database) + 1, "after the loader's restart", Patience.Default);
         await load.WaitForProgressAsync(Progress, "after the loader was restarted", Patience.Default);
         await load.StopAsync();
 
@@ -97,7 +96,7 @@ public sealed partial class ClusterFailoverTests(PostgresFixture postgres, ITest
         var reconciled = await Eventually.TrueAsync(async () =>
         {
             var spilledIds = replicas.SelectMany(r => StoreReader.SpilledIds(r.SpillFolder)).ToHashSet(StringComparer.Ordinal);
-            var storedIds = await IdsAsync(database);
+            var storedIds = await PostgresReader.IdsAsync(database);
             (stored, spilled) = (storedIds.Count, spilledIds.Count);
             both = spilledIds.Count(storedIds.Contains);
             mostSpilled = Math.Max(mostSpilled, spilled);
@@ -110,12 +109,12 @@ public sealed partial class ClusterFailoverTests(PostgresFixture postgres, ITest
             + $"(the stopped replica {stopped.CountSpilledEvents()}), stream leader {leader.Name} killed: {newLeader.Name} elected after "
             + $"{elected.TotalSeconds:F1} s, the stream took {Progress} more after {resumed.TotalSeconds:F1} s");
         var restarted = Track(await ServiceProcess.StartAsync(stopped.Folder, IntakeSettings()));
-        var complete = await Eventually.TrueAsync(async () => await CountAsync(database) >= accepted, NatsCluster.ElectionPatience);
-        var ids = await IdsAsync(database);
+        var complete = await Eventually.TrueAsync(async () => await PostgresReader.CountAsync(database) >= accepted, NatsCluster.ElectionPatience);
+        var ids = await PostgresReader.IdsAsync(database);
         var missing = load.Accepted.Keys.Where(id => !ids.Contains(id)).ToList();
         Assert.True(complete && missing.Count == 0,
             $"{missing.Count} events answered 202 are not in PostgreSQL (e.g. {string.Join(", ", missing.Take(5))})\n{Diagnostics([.. live, restarted], loader)}");
-        Assert.Equal(ids.Count, await CountAsync(database)); // each stored once
+        Assert.Equal(ids.Count, await PostgresReader.CountAsync(database)); // each stored once
         Assert.Empty(ids.Except(load.Sent));
         Assert.Equal(0, restarted.CountSpilledEvents());
         await StreamWriting.WaitForAllAckedAsync(_cluster.ClientUrls);
@@ -184,30 +183,9 @@ public sealed partial class ClusterFailoverTests(PostgresFixture postgres, ITest
     private async Task<long> WaitForStoredAsync(string database, long count, string during, TimeSpan timeout)
     {
         var stored = 0L;
-        var reached = await Eventually.TrueAsync(async () => (stored = await CountAsync(database)) >= count, timeout);
+        var reached = await Eventually.TrueAsync(async () => (stored = await PostgresReader.CountAsync(database)) >= count, timeout);
         Assert.True(reached, $"{during}: PostgreSQL holds {stored} events, not {count} or more, after {timeout.TotalSeconds} s\n{_cluster.Output[^Math.Min(_cluster.Output.Length, 3000)..]}");
         return stored;
-    }
-
-    private static async Task<long> CountAsync(string database)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(database);
-        await using var count = dataSource.CreateCommand("SELECT count(*) FROM events");
-        return (long)(await count.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<HashSet<string>> IdsAsync(string database)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(database);
-        await using var query = dataSource.CreateCommand("SELECT message_id FROM events");
-        await using var reader = await query.ExecuteReaderAsync();
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        while (await reader.ReadAsync())
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return ids;
     }
 
     private string Diagnostics(IEnumerable<ServiceProcess> replicas, ServiceProcess loader) =>
