@@ -8,7 +8,7 @@
 
 NODE is name:monitor-port:pid (the pid only for `sample`, which SIGKILLs the stream's leader). `sample` polls every
 --interval seconds (0.1) each live node's /jsz?streams=true (the stream's messages and leader, the meta leader) and
-the service's admin /metrics (accepted, spilled, replayed, acked publish batches); it finds the leader, waits until
+the service's admin /metrics (accepted, spilled, replayed, acked publish batches) and, with --pid, its CPU time; it finds the leader, waits until
 the service starts accepting (the load began), kills the leader --kill-at seconds later, goes on until --seconds
 after its start, writes every sample to --csv and prints one JSON line: the publish pause (kill until the stream's
 message count, the most any survivor holds, passes what it was just before the kill), the same by the service's
@@ -67,6 +67,16 @@ def metrics(port, names):
             except ValueError:
                 pass
     return sums
+
+
+def cpu_s(pid):
+    """A process's CPU time so far (utime + stime, seconds), from /proc/PID/stat; None without one."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def nodes_of(args):
@@ -171,7 +181,8 @@ def cmd_sample(args):
             else:
                 row[f"{n['name']}_messages"] = row[f"{n['name']}_leader"] = row[f"{n['name']}_meta"] = None
         m = metrics(args.admin, (ACCEPTED, SPILLED, REPLAYED, ACKS))
-        row.update(accepted=m[ACCEPTED], spilled=m[SPILLED], replayed=m[REPLAYED], acked_batches=m[ACKS])
+        row.update(accepted=m[ACCEPTED], spilled=m[SPILLED], replayed=m[REPLAYED], acked_batches=m[ACKS],
+                   service_cpu_s=cpu_s(args.pid) if args.pid else None)
         if accepted0 is None:
             accepted0 = m[ACCEPTED]
         elif load_at is None and m[ACCEPTED] > accepted0:
@@ -199,6 +210,13 @@ def cmd_sample(args):
     def most(r):
         return max([r[f"{n['name']}_messages"] for n in survivors if r[f"{n['name']}_messages"] is not None] or [0])
 
+    def cpu_per_event(a, b):
+        """The service's CPU µs per accepted event between two samples."""
+        if a["service_cpu_s"] is None or b["service_cpu_s"] is None or b["accepted"] <= a["accepted"]:
+            return None
+        return round(1e6 * (b["service_cpu_s"] - a["service_cpu_s"]) / (b["accepted"] - a["accepted"]), 1)
+
+    loaded = [r for r in rows if r["t_s"] >= load_at]
     result = {
         "kind": "failover-sample",
         "killed": leader["name"],
@@ -214,6 +232,8 @@ def cmd_sample(args):
         "pause_s": first(lambda r: most(r) > before),
         "pause_acks_s": first(lambda r: r["t_s"] > killed_at + METRICS_CACHE_S and r["acked_batches"] > acked_at_kill),
         "spilled_during": int(rows[-1]["spilled"] - last_before["spilled"]),
+        "service_cpu_us_per_event_before_kill": cpu_per_event(loaded[0], last_before),
+        "service_cpu_us_per_event_after_kill": cpu_per_event(after[0], after[-1]),
         "new_leader": next((n["name"] for r in after for n in survivors if r[f"{n['name']}_leader"] == n["name"]), None),
         "csv": args.csv,
     }
@@ -228,6 +248,7 @@ def main():
     p.add_argument("--stream", default="TRACKER_EVENTS")
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--admin", type=int)
+    p.add_argument("--pid", type=int, help="the service's pid, for its CPU time in each sample")
     p.add_argument("--kill-at", type=float, default=5)
     p.add_argument("--seconds", type=float, default=22)
     p.add_argument("--interval", type=float, default=0.1)
