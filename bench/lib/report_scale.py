@@ -74,8 +74,8 @@ def scale_section(rows, w):
           "replica, so adding replicas adds no CPU to serve with: the curve cannot rise here and the figures above are not a "
           f"scaling curve. 3 replicas behind nginx did {r:.2f}× the single events and {e:.2f}× the batched events of 1 replica "
           f"behind it: {shape}. What this run does show is the cost: nginx's CPU per request beside the replicas', and the "
-          "replicas' CPU per event with more of them (less batching per replica). Scaling out needs more machines (or cores) "
-          "than this one has.")
+          "replicas' CPU per request growing with their number, each one at a fraction of the rate (smaller batches, and more "
+          "thread-pool spinning per request: see the failover note). Scaling out needs more machines (or cores) than this one has.")
 
 
 def failover_section(rows, w):
@@ -139,4 +139,6 @@ def notes(rows, w):
           "`CircuitBreakDuration` 1 s). `bench/lib/failover.py sample` polls every node's `/jsz?streams=true` and the service's "
           "`/metrics` every 100 ms (`failover-samples.csv` in the run folder) and SIGKILLs the stream's leader 5 s after the service "
           "starts accepting. nats-server 2.9's Raft waits 4 to 9 s (randomised) without a leader's heartbeat before a follower "
-          "stands: the election, not the service, sets most of the pause.")
+          "stands: the election, not the service, sets most of the pause. At this low rate the service's CPU per event is many "
+          "times the scale section's (closed loop, near saturation): its thread pool's workers spin before they sleep, per wake-up; "
+          "in a side run at 1,000 req/s, `DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0` took it from about 540 to about 220 µs.")
