@@ -10,6 +10,7 @@ internal abstract class StoreProbe : IAsyncDisposable
     public static StoreProbe? Open(string sink) => sink switch
     {
         "none" => null,
+        _ when sink.StartsWith("jsz:", StringComparison.Ordinal) => new JszProbe(sink["jsz:".Length..]),
         _ when sink.StartsWith("sqlite:", StringComparison.Ordinal) => new SqliteProbe(sink["sqlite:".Length..]),
         _ when sink.StartsWith("postgres:", StringComparison.Ordinal) => new PostgresProbe(sink["postgres:".Length..]),
         _ => throw new ArgumentException($"sink must be sqlite:<file>, postgres:<connection string> or none, not '{sink}'", nameof(sink)),
