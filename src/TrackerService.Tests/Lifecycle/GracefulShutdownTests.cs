@@ -9,6 +9,7 @@ namespace TrackerService.Tests.Lifecycle;
 /// The shutdown guarantee, on the real service process with real signals: every event that got a 202 ends
 /// up stored, or spilled and then stored after a restart, and the process exits within its deadline.
 /// </summary>
+[Collection(TrackerService.Tests.Telemetry.RunsAlone.Name)] // deadlines measured on a real process: not beside the other tests' load
 public sealed class GracefulShutdownTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("tracker-process-").FullName;
