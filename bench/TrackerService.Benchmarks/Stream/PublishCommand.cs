@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using TrackerService.Events;
+using TrackerService.Streaming;
+
+namespace TrackerService.Benchmarks.Stream;
+
+/// <summary>
+/// The raw publisher: what the stream takes when nothing else is in the way, the baseline of the JetStream sink's end
+/// to end figure. The same client (NATS.Net, through the service's <see cref="JetStreamConnection"/>) publishes the
+/// same messages as the sink (<see cref="StreamMessage"/>: subject per type, the spill line written by
+/// <see cref="StreamMessageSerializer"/>, <c>Nats-Msg-Id</c>; one attempt each), pipelined with up to
+/// <c>inFlight</c> acks outstanding, in one go; the clock stops when the last ack is in.
+/// </summary>
+/// <remarks>
+/// The stream is created as the service creates it when missing, and purged first, so that it then holds exactly the
+/// run's messages (checked). Only the events (<see cref="TrackedEvent"/>, as the intake holds them after parsing) are
+/// built before the clock starts: each message's subject, headers and payload are made inside it, as the sink makes them.
+/// </remarks>
+internal static class PublishCommand
+{
+    /// <summary>One attempt per publish, as the sink's (it leaves retries to its resilience pipeline).</summary>
+    private static readonly NatsJSPubOpts PublishOptions = new() { RetryAttempts = 1 };
+
+    public static async Task<int> RunAsync(string url, string stream, int events, int inFlight)
+    {
+        var rows = BenchStream.Events(events, DateTimeOffset.UtcNow);
+        await using var connection = BenchStream.Connect(url, stream);
+        await PrepareAsync(connection);
+        var (elapsed, cpu) = await PublishAsync(connection, rows, inFlight);
+        if (await CountAsync(connection) is var held && held != events)
+        {
+            Console.Error.WriteLine($"publish: FAILED: {events} publishes acked but the stream holds {held} messages");
+            return 1;
+        }
+
+        Output.Result(new
+        {
+            Kind = "publish",
+            Events = events,
+            InFlight = inFlight,
+            Seconds = Math.Round(elapsed.TotalSeconds, 3),
+            EventsPerS = Math.Round(events / elapsed.TotalSeconds),
+            ServerCpuS = Math.Round(cpu.TotalSeconds, 3),
+        });
+        return 0;
+    }
+
+    /// <summary>Connects, creates the stream as the service does when it is missing, and purges it.</summary>
+    public static async Task PrepareAsync(JetStreamConnection connection)
+    {
+        await connection.EnsureStreamAsync(CancellationToken.None);
+        await connection.JetStream.PurgeStreamAsync(connection.Options.Stream, new StreamPurgeRequest());
+    }
+
+    /// <summary>Messages in the stream now.</summary>
+    public static async Task<long> CountAsync(JetStreamConnection connection) =>
+        (await connection.JetStream.GetStreamAsync(connection.Options.Stream)).Info.State.Messages;
+
+    /// <summary>
+    /// Publishes every event, at most <paramref name="inFlight"/> awaiting their acks at once, and waits for the last
+    /// ack; a publish that fails or is acked as a duplicate fails the run. Returns the time taken and this process's CPU time over it.
+    /// </summary>
+    public static async Task<(TimeSpan Elapsed, TimeSpan Cpu)> PublishAsync(JetStreamConnection connection, TrackedEvent[] events, int inFlight)
+    {
+        using var window = new SemaphoreSlim(inFlight, inFlight);
+        var acks = new Task[events.Length];
+        var js = connection.JetStream;
+        var options = connection.Options;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < events.Length; i++)
+        {
+            await window.WaitAsync();
+            acks[i] = PublishOneAsync(js, options, events[i], window);
+        }
+
+        await Task.WhenAll(acks);
+        clock.Stop();
+        return (clock.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+    }
+
+    private static async Task PublishOneAsync(INatsJSContext js, JetStreamOptions options, TrackedEvent e, SemaphoreSlim window)
+    {
+        try
+        {
+            var ack = await js.PublishAsync(StreamMessage.Subject(e, options), e, StreamMessageSerializer.Default, PublishOptions, StreamMessage.Headers(e));
+            ack.EnsureSuccess(); // a duplicate throws too: the run's ids are its own, so one would be a wrong count
+        }
+        finally
+        {
+            window.Release();
+        }
+    }
+}
