@@ -17,10 +17,11 @@ return args switch
     ["raw-sqlite", var file, var events] => await RawWriteCommands.SqliteAsync(file, Int(events)),
     ["raw-postgres", var connectionString, var events] => await RawWriteCommands.PostgresAsync(connectionString, Int(events)),
     ["publish", var natsUrl, var stream, var events, .. var rest] =>
-        await PublishCommand.RunAsync(natsUrl, stream, Int(events), rest.Length > 0 ? Int(rest[0]) : 1000),
+        await PublishCommand.RunAsync(natsUrl, stream, Int(events), Positional(rest, 0, 1000), Positional(rest, 1, 0), NatsPid(rest)),
     ["load", var natsUrl, var stream, var connectionString, var events, var loaderPid, var natsPid, .. var rest] =>
         await LoadCommand.RunAsync(natsUrl, stream, connectionString, Int(events), Int(loaderPid), Int(natsPid), rest.Length > 0 ? Int(rest[0]) : 1000),
-    ["drain", var natsUrl, var stream, var consumer] => await DrainCommand.RunAsync(natsUrl, stream, consumer),
+    ["drain", var natsUrl, var stream, var consumer, .. var rest] =>
+        await DrainCommand.RunAsync(natsUrl, stream, consumer, Positional(rest, 0, 2), NatsPid(rest)),
     ["spill-rate", var folder, var small, var large, var rounds] => await SpillRateCommand.RunAsync(folder, Int(small), Int(large), Int(rounds)),
     ["fsync-rate", var folder, .. var rest] => FsyncRateCommand.Run(
         folder, rest.Length > 0 ? Number(rest[0]) : 3, rest.Length > 1 ? Int(rest[1]) : 4096, rest.Length > 2 ? rest[2] : "append"),
@@ -56,14 +57,17 @@ static int Usage()
                                       node: analytics-node's events as arrays (/events), segment: in /v1/batch envelopes
           raw-sqlite <file> <events>  bare prepared INSERT loop, one transaction, the sink's schema and pragmas
           raw-postgres <cs> <events>  bare binary COPY into a table of the sink's schema (bench_raw_events)
-          publish <natsurl> <stream> <events> [inflight=1000]
+          publish <natsurl> <stream> <events> [inflight=1000] [warmup=0] [--nats-pid pid]
                                       raw JetStream publisher: the sink's messages (subject per type, spill line, Nats-Msg-Id),
-                                      up to inflight acks outstanding, into the stream (created as the service does, purged first)
+                                      up to inflight acks outstanding, into the stream (created as the service does, purged first);
+                                      warmup: as many events published and purged first, untimed; --nats-pid: that
+                                      process's CPU over the timed publish (nats_cpu_s)
           load <natsurl> <stream> <cs> <events> <loaderPid> <natsPid> [inflight=1000]
                                       a running loader's rate: publish a backlog while its events table is held (TRUNCATE in an
                                       open transaction), commit, time until PostgreSQL holds all; CPU of both pids over the load
-          drain <natsurl> <stream> <consumer>
-                                      fetch + ack only: a fresh consumer of the loader's configuration read to the end, nothing stored
+          drain <natsurl> <stream> <consumer> [passes=2] [--nats-pid pid]
+                                      fetch + ack only: a fresh consumer of the loader's configuration read to the end, nothing
+                                      stored; the last of the passes reported (the first ones warm up)
           spill-rate <folder> <small> <large> <rounds>
                                       the spill's write rate (one segment, fsync), events/s and memory bytes/s, small and large events
           fsync-rate <folder> [seconds=3] [block=4096] [append|zeroed]
@@ -81,6 +85,12 @@ static int Usage()
 static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
 
 static double Number(string s) => double.Parse(s, CultureInfo.InvariantCulture);
+
+// The argument at index k of those before the first --option, or the default when there are fewer.
+static int Positional(string[] rest, int k, int fallback) =>
+    rest.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ElementAtOrDefault(k) is { } s ? Int(s) : fallback;
+
+static int? NatsPid(string[] rest) => Option(rest, "--nats-pid") is { } pid ? Int(pid) : null;
 
 static string? Option(string[] args, string name) =>
     Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;

@@ -484,12 +484,13 @@ def main():
       "`Tracker__Sink__Kind=JetStream` and a throwaway `nats-server -js` (file store); the run ends at the first poll of the "
       "stream's state (`STREAM.INFO`) that counts every event. The raw publisher (`publish <nats url> TRACKER_EVENTS <events> 1000`) "
       "is the same NATS.Net client sending the sink's messages (subject per type, the spill line, `Nats-Msg-Id`) with up to "
-      "1000 acks outstanding, from a fresh process each run; it purges the stream first. nats-server CPU from /proc over each run.")
+      "1000 acks outstanding, from a fresh process each run, after an untimed warm-up of 100,000 events in it; it purges the stream "
+      "before timing. nats-server CPU from /proc over each e2e command and over the publisher's timed part.")
     w("- Loader: `load <nats url> TRACKER_EVENTS <cs> <events> <loader pid> <nats pid>` empties the loader's events table in a "
       "transaction it holds open, publishes the backlog, commits, and times until PostgreSQL holds every event; CPU of the loader "
       "and of nats-server over that load only. Raw: `raw-postgres` (one binary COPY). Drain: `drain <nats url> TRACKER_EVENTS "
-      "bench-drain`, a fresh consumer of the loader's configuration read by two loops (the loader's) with its decoder, each "
-      "message acked, nothing stored, the loader stopped.")
+      "bench-drain 2`, a fresh consumer of the loader's configuration read by two loops (the loader's) with its decoder, each "
+      "message acked, nothing stored, the loader stopped; the stream is read twice and the second pass reported (the first warms it up).")
     w("- Write keys on/off: the single-event wrk load against two services at once, one taking anonymous requests, one "
       "checking each request's Bearer key and taking a permit from its token bucket (a limit no run reaches); rounds "
       "alternate which goes first.")

@@ -37,9 +37,14 @@ internal static class BenchStream
         return [.. Enumerable.Range(0, events).Select(i => SampleEvents.Tracked(SampleEvents.Id(prefix, i), i, receivedAt))];
     }
 
-    /// <summary>The CPU time (user + system) process <paramref name="pid"/> has used so far, in seconds; 0 when it can't be read.</summary>
-    public static double CpuSeconds(int pid)
+    /// <summary>The CPU time (user + system) process <paramref name="pid"/> has used so far, in seconds; 0 when it can't be read or there is no pid.</summary>
+    public static double CpuSeconds(int? pid)
     {
+        if (pid is null)
+        {
+            return 0;
+        }
+
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");

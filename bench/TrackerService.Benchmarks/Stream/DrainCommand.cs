@@ -2,37 +2,69 @@ using System.Diagnostics;
 using NATS.Client.JetStream;
 using TrackerService.Loading;
 using TrackerService.Pipeline;
+using TrackerService.Streaming;
 
 namespace TrackerService.Benchmarks.Stream;
 
 /// <summary>
 /// Fetch and ack only: what the loader's reading of the stream costs without its store. A fresh durable pull consumer
-/// of the loader's configuration (<see cref="LoaderConsumer.Config"/>, named <c>consumer</c>, deleted first when it
-/// exists) is read from the start by as many loops as the loader runs (<see cref="DeliveryOptions.Consumers"/>), each
-/// fetching up to <c>FetchBatch</c> messages, decoded by the loader's own deserializer (<see cref="StreamEntry"/>),
-/// then acking each of them as the loader does; nothing is stored. The clock runs from the first fetch to the first
-/// poll of the consumer that shows nothing pending and nothing awaiting an ack.
+/// of the loader's configuration (<see cref="LoaderConsumer.Config"/>, named <c>consumer</c>) is read from the start
+/// by as many loops as the loader runs (<see cref="DeliveryOptions.Consumers"/>), each fetching up to <c>FetchBatch</c>
+/// messages, decoded by the loader's own deserializer (<see cref="StreamEntry"/>), then acking each of them as the
+/// loader does; nothing is stored. The clock runs from the first fetch to the first poll of the consumer that shows
+/// nothing pending and nothing awaiting an ack.
 /// </summary>
+/// <remarks>
+/// The stream is read <c>passes</c> times, each by a consumer made afresh (the last one is deleted at the end), and
+/// the last pass is reported: the first ones warm this process up (JIT), as the loader it is compared with has been.
+/// With the NATS server's pid, its CPU time over the last pass too.
+/// </remarks>
 internal static class DrainCommand
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
 
-    public static async Task<int> RunAsync(string url, string stream, string consumerName)
+    public static async Task<int> RunAsync(string url, string stream, string consumerName, int passes, int? natsPid)
     {
         await using var connection = BenchStream.Connect(url, stream, consumerName);
+        await connection.EnsureStreamAsync(CancellationToken.None);
+        for (var pass = 1; pass < passes; pass++)
+        {
+            Output.Progress($"drain: warm-up pass {pass} of {passes - 1}");
+            await PassAsync(connection);
+        }
+
+        var nats = BenchStream.CpuSeconds(natsPid);
+        var (total, seconds, cpu) = await PassAsync(connection);
+        nats = BenchStream.CpuSeconds(natsPid) - nats;
+        await connection.JetStream.DeleteConsumerAsync(stream, consumerName);
+        Output.Result(new
+        {
+            Kind = "drain",
+            Events = total,
+            Passes = passes,
+            Seconds = Math.Round(seconds, 3),
+            EventsPerS = Math.Round(total / seconds),
+            ServerCpuS = Math.Round(cpu, 3),
+            NatsCpuS = natsPid is null ? (double?)null : Math.Round(nats, 3),
+        });
+        return 0;
+    }
+
+    /// <summary>One read of the whole stream by a fresh consumer: the messages, the seconds it took, this process's CPU seconds over it.</summary>
+    private static async Task<(long Total, double Seconds, double Cpu)> PassAsync(JetStreamConnection connection)
+    {
         var options = connection.Options;
         var js = connection.JetStream;
-        await connection.EnsureStreamAsync(CancellationToken.None);
         try
         {
-            await js.DeleteConsumerAsync(stream, consumerName);
+            await js.DeleteConsumerAsync(options.Stream, options.Consumer);
         }
         catch (NatsJSApiException e) when (e.Error.Code == 404)
         {
             // None yet.
         }
 
-        var consumer = await js.CreateOrUpdateConsumerAsync(stream, LoaderConsumer.Config(options));
+        var consumer = await js.CreateOrUpdateConsumerAsync(options.Stream, LoaderConsumer.Config(options));
         var total = (long)consumer.Info.NumPending;
         var fetched = 0L;
         using var done = new CancellationTokenSource();
@@ -70,23 +102,12 @@ internal static class DrainCommand
         })));
 
         // The acks are sent without waiting for an answer (as the loader's): done once the server has them all.
-        while ((await js.GetConsumerAsync(stream, consumerName)).Info is not { NumPending: 0, NumAckPending: 0 })
+        while ((await js.GetConsumerAsync(options.Stream, options.Consumer)).Info is not { NumPending: 0, NumAckPending: 0 })
         {
             await Task.Delay(Poll);
         }
 
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-        await js.DeleteConsumerAsync(stream, consumerName);
-        Output.Result(new
-        {
-            Kind = "drain",
-            Events = total,
-            Fetched = fetched,
-            Seconds = Math.Round(seconds, 3),
-            EventsPerS = Math.Round(total / seconds),
-            ServerCpuS = Math.Round(cpuSeconds, 3),
-        });
-        return 0;
+        return (total, seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
     }
 }

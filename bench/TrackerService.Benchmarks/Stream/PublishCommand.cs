@@ -15,7 +15,9 @@ namespace TrackerService.Benchmarks.Stream;
 /// </summary>
 /// <remarks>
 /// The stream is created as the service creates it when missing, and purged first, so that it then holds exactly the
-/// run's messages (checked). Only the events (<see cref="TrackedEvent"/>, as the intake holds them after parsing) are
+/// run's messages (checked). With <c>warmup</c>, as many other events are published first, untimed, and purged: the
+/// sink it is compared with runs in a service already warmed up (JIT), and this process would otherwise be cold.
+/// With the NATS server's pid, its CPU time over the timed publish too. Only the events (<see cref="TrackedEvent"/>, as the intake holds them after parsing) are
 /// built before the clock starts: each message's subject, headers and payload are made inside it, as the sink makes them.
 /// </remarks>
 internal static class PublishCommand
@@ -23,12 +25,21 @@ internal static class PublishCommand
     /// <summary>One attempt per publish, as the sink's (it leaves retries to its resilience pipeline).</summary>
     private static readonly NatsJSPubOpts PublishOptions = new() { RetryAttempts = 1 };
 
-    public static async Task<int> RunAsync(string url, string stream, int events, int inFlight)
+    public static async Task<int> RunAsync(string url, string stream, int events, int inFlight, int warmup, int? natsPid)
     {
-        var rows = BenchStream.Events(events, DateTimeOffset.UtcNow);
         await using var connection = BenchStream.Connect(url, stream);
+        if (warmup > 0)
+        {
+            Output.Progress($"publish: warm-up, {warmup} events");
+            await PrepareAsync(connection);
+            await PublishAsync(connection, BenchStream.Events(warmup, DateTimeOffset.UtcNow), inFlight);
+        }
+
+        var rows = BenchStream.Events(events, DateTimeOffset.UtcNow);
         await PrepareAsync(connection);
+        var nats = BenchStream.CpuSeconds(natsPid);
         var (elapsed, cpu) = await PublishAsync(connection, rows, inFlight);
+        nats = BenchStream.CpuSeconds(natsPid) - nats;
         if (await CountAsync(connection) is var held && held != events)
         {
             Console.Error.WriteLine($"publish: FAILED: {events} publishes acked but the stream holds {held} messages");
@@ -40,9 +51,11 @@ internal static class PublishCommand
             Kind = "publish",
             Events = events,
             InFlight = inFlight,
+            Warmup = warmup,
             Seconds = Math.Round(elapsed.TotalSeconds, 3),
             EventsPerS = Math.Round(events / elapsed.TotalSeconds),
             ServerCpuS = Math.Round(cpu.TotalSeconds, 3),
+            NatsCpuS = natsPid is null ? (double?)null : Math.Round(nats, 3),
         });
         return 0;
     }
