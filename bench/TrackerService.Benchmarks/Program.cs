@@ -17,7 +17,7 @@ return args switch
     ["raw-sqlite", var file, var events] => await RawWriteCommands.SqliteAsync(file, Int(events)),
     ["raw-postgres", var connectionString, var events] => await RawWriteCommands.PostgresAsync(connectionString, Int(events)),
     ["publish", var natsUrl, var stream, var events, .. var rest] =>
-        await PublishCommand.RunAsync(natsUrl, stream, Int(events), Positional(rest, 0, 1000), Positional(rest, 1, 0), NatsPid(rest)),
+        await PublishCommand.RunAsync(natsUrl, stream, Int(events), Positional(rest, 0, 1000), Positional(rest, 1, 0), NatsPid(rest), rest.Contains("--via-sink")),
     ["load", var natsUrl, var stream, var connectionString, var events, var loaderPid, var natsPid, .. var rest] =>
         await LoadCommand.RunAsync(natsUrl, stream, connectionString, Int(events), Int(loaderPid), Int(natsPid), rest.Length > 0 ? Int(rest[0]) : 1000),
     ["drain", var natsUrl, var stream, var consumer, .. var rest] =>
@@ -57,11 +57,12 @@ static int Usage()
                                       node: analytics-node's events as arrays (/events), segment: in /v1/batch envelopes
           raw-sqlite <file> <events>  bare prepared INSERT loop, one transaction, the sink's schema and pragmas
           raw-postgres <cs> <events>  bare binary COPY into a table of the sink's schema (bench_raw_events)
-          publish <natsurl> <stream> <events> [inflight=1000] [warmup=0] [--nats-pid pid]
+          publish <natsurl> <stream> <events> [inflight=1000] [warmup=0] [--nats-pid pid] [--via-sink]
                                       raw JetStream publisher: the sink's messages (subject per type, spill line, Nats-Msg-Id),
                                       up to inflight acks outstanding, into the stream (created as the service does, purged first);
                                       warmup: as many events published and purged first, untimed; --nats-pid: that
-                                      process's CPU over the timed publish (nats_cpu_s)
+                                      process's CPU over the timed publish (nats_cpu_s); --via-sink: through the service's
+                                      JetStreamSink, 1000-event batches from 2 loops (the sink without HTTP, parsing or queue)
           load <natsurl> <stream> <cs> <events> <loaderPid> <natsPid> [inflight=1000]
                                       a running loader's rate: publish a backlog while its events table is held (TRUNCATE in an
                                       open transaction), commit, time until PostgreSQL holds all; CPU of both pids over the load

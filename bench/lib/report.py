@@ -340,6 +340,13 @@ def main():
           f"| {num(ratio(e_cpu, r_cpu), 2)}× | info | |")
         w(f"| … nats-server CPU per event, µs (during the e2e run vs during the raw publish) | {num(nats_us(js_e2e), 2)} | {num(nats_us(js_raw), 2)} (raw) "
           f"| {num(ratio(nats_us(js_e2e), nats_us(js_raw)), 2)}× | info | |")
+        alone = pick(rows, "sink-alone", "jetstream")
+        if alone:
+            a = median([x["events_per_s"] for x in alone])
+            a_cpu = cpu_us(alone, lambda x: x["events"])
+            w(f"| … the sink's class alone (JetStreamSink.WriteAsync in the bench tool, 1000-event batches from 2 loops, no HTTP): "
+              f"events/s; CPU per event, µs; nats-server µs | {num(a)}; {num(a_cpu, 2)}; {num(nats_us(alone), 2)} | {num(rw)}; {num(r_cpu, 2)}; "
+              f"{num(nats_us(js_raw), 2)} (raw) | {num(ratio(a, rw), 2)}× | info | |")
     loads, l_raw, drains = pick(rows, "loader", "loader"), pick(rows, "raw", "loader"), pick(rows, "drain", "loader")
     if loads or l_raw:
         l, rw = median([x["events_per_s"] for x in loads]), median([x["events_per_s"] for x in l_raw])
@@ -353,6 +360,10 @@ def main():
         d, d_cpu = median([x["events_per_s"] for x in drains]), cpu_us(drains, lambda x: x["events"])
         w(f"| … fetch + ack only (drain: the loader's consumer settings and decoding, nothing stored), events/s; CPU per event, µs "
           f"| {num(l)}; {num(l_cpu, 2)} | {num(d)}; {num(d_cpu, 2)} (drain) | {num(ratio(d_cpu, l_cpu), 2)}× of the loader's CPU | info | |")
+        c = median([x["client_only_events_per_s"] for x in drains])
+        c_cpu = median([1e6 * x["client_only_cpu_s"] / x["events"] for x in drains]) if drains else None
+        w(f"| … fetch + ack, nothing decoded (the NATS client alone), events/s; CPU per event, µs "
+          f"| {num(l)}; {num(l_cpu, 2)} | {num(c)}; {num(c_cpu, 2)} (client) | {num(ratio(c_cpu, l_cpu), 2)}× of the loader's CPU | info | |")
         w(f"| … nats-server CPU per event, µs (during the load vs during the drain) | {num(nats_us(loads), 2)} | {num(nats_us(drains), 2)} (drain) | | info | |")
         pub_rate = median([x["publish_events_per_s"] for x in loads])
         pub_cpu = median([1e6 * x["publish_cpu_s"] / x["events"] for x in loads]) if loads else None
@@ -485,12 +496,14 @@ def main():
       "stream's state (`STREAM.INFO`) that counts every event. The raw publisher (`publish <nats url> TRACKER_EVENTS <events> 1000`) "
       "is the same NATS.Net client sending the sink's messages (subject per type, the spill line, `Nats-Msg-Id`) with up to "
       "1000 acks outstanding, from a fresh process each run, after an untimed warm-up of 100,000 events in it; it purges the stream "
-      "before timing. nats-server CPU from /proc over each e2e command and over the publisher's timed part.")
+      "before timing. nats-server CPU from /proc over each e2e command and over the publisher's timed part. The sink alone: "
+      "`publish … --via-sink`, the service's JetStreamSink class driven in the bench tool with the delivery's batches (1000 events, 2 loops).")
     w("- Loader: `load <nats url> TRACKER_EVENTS <cs> <events> <loader pid> <nats pid>` empties the loader's events table in a "
       "transaction it holds open, publishes the backlog, commits, and times until PostgreSQL holds every event; CPU of the loader "
       "and of nats-server over that load only. Raw: `raw-postgres` (one binary COPY). Drain: `drain <nats url> TRACKER_EVENTS "
       "bench-drain 2`, a fresh consumer of the loader's configuration read by two loops (the loader's) with its decoder, each "
-      "message acked, nothing stored, the loader stopped; the stream is read twice and the second pass reported (the first warms it up).")
+      "message acked, nothing stored, the loader stopped; the stream is read twice and the second pass reported (the first warms it up), "
+      "then once more with a deserializer that reads nothing (the NATS client alone).")
     w("- Write keys on/off: the single-event wrk load against two services at once, one taking anonymous requests, one "
       "checking each request's Bearer key and taking a permit from its token bucket (a limit no run reaches); rounds "
       "alternate which goes first.")

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics;
+using NATS.Client.Core;
 using NATS.Client.JetStream;
 using TrackerService.Loading;
 using TrackerService.Pipeline;
@@ -17,7 +19,9 @@ namespace TrackerService.Benchmarks.Stream;
 /// <remarks>
 /// The stream is read <c>passes</c> times, each by a consumer made afresh (the last one is deleted at the end), and
 /// the last pass is reported: the first ones warm this process up (JIT), as the loader it is compared with has been.
-/// With the NATS server's pid, its CPU time over the last pass too.
+/// Then once more with a deserializer that reads nothing (<see cref="Nothing"/>), the NATS client alone: the
+/// difference is the decoding of the spill lines into events. With the NATS server's pid, its CPU time over each of
+/// the two reported passes too.
 /// </remarks>
 internal static class DrainCommand
 {
@@ -30,12 +34,16 @@ internal static class DrainCommand
         for (var pass = 1; pass < passes; pass++)
         {
             Output.Progress($"drain: warm-up pass {pass} of {passes - 1}");
-            await PassAsync(connection);
+            await PassAsync(connection, StreamEntry.Serializer);
         }
 
         var nats = BenchStream.CpuSeconds(natsPid);
-        var (total, seconds, cpu) = await PassAsync(connection);
+        var (total, seconds, cpu) = await PassAsync(connection, StreamEntry.Serializer);
         nats = BenchStream.CpuSeconds(natsPid) - nats;
+        Output.Progress("drain: the client alone (nothing decoded)");
+        var clientNats = BenchStream.CpuSeconds(natsPid);
+        var (_, clientSeconds, clientCpu) = await PassAsync(connection, Nothing.Instance);
+        clientNats = BenchStream.CpuSeconds(natsPid) - clientNats;
         await connection.JetStream.DeleteConsumerAsync(stream, consumerName);
         Output.Result(new
         {
@@ -46,12 +54,16 @@ internal static class DrainCommand
             EventsPerS = Math.Round(total / seconds),
             ServerCpuS = Math.Round(cpu, 3),
             NatsCpuS = natsPid is null ? (double?)null : Math.Round(nats, 3),
+            ClientOnlySeconds = Math.Round(clientSeconds, 3),
+            ClientOnlyEventsPerS = Math.Round(total / clientSeconds),
+            ClientOnlyCpuS = Math.Round(clientCpu, 3),
+            ClientOnlyNatsCpuS = natsPid is null ? (double?)null : Math.Round(clientNats, 3),
         });
         return 0;
     }
 
     /// <summary>One read of the whole stream by a fresh consumer: the messages, the seconds it took, this process's CPU seconds over it.</summary>
-    private static async Task<(long Total, double Seconds, double Cpu)> PassAsync(JetStreamConnection connection)
+    private static async Task<(long Total, double Seconds, double Cpu)> PassAsync<T>(JetStreamConnection connection, INatsDeserialize<T> deserializer)
     {
         var options = connection.Options;
         var js = connection.JetStream;
@@ -66,20 +78,20 @@ internal static class DrainCommand
 
         var consumer = await js.CreateOrUpdateConsumerAsync(options.Stream, LoaderConsumer.Config(options));
         var total = (long)consumer.Info.NumPending;
-        var fetched = 0L;
+        var fetched = 0L; // messages fetched and acked, over the loops
         using var done = new CancellationTokenSource();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, new DeliveryOptions().Consumers).Select(_ => Task.Run(async () =>
         {
             var fetch = new NatsJSFetchOpts { MaxMsgs = options.FetchBatch, Expires = options.FetchExpires };
-            var batch = new List<INatsJSMsg<StreamEntry>>(options.FetchBatch);
+            var batch = new List<INatsJSMsg<T>>(options.FetchBatch);
             try
             {
                 while (Interlocked.Read(ref fetched) < total)
                 {
                     batch.Clear();
-                    await foreach (var message in consumer.FetchAsync(fetch, StreamEntry.Serializer, done.Token))
+                    await foreach (var message in consumer.FetchAsync(fetch, deserializer, done.Token))
                     {
                         batch.Add(message);
                     }
@@ -109,5 +121,13 @@ internal static class DrainCommand
 
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return (total, seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+    }
+
+    /// <summary>A deserializer that reads nothing: the message's payload is left in the client's buffer.</summary>
+    private sealed class Nothing : INatsDeserialize<bool>
+    {
+        public static readonly Nothing Instance = new();
+
+        public bool Deserialize(in ReadOnlySequence<byte> buffer) => true;
     }
 }

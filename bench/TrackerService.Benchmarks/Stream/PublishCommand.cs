@@ -1,8 +1,14 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using TrackerService.Events;
+using TrackerService.Pipeline;
+using TrackerService.Sinks;
 using TrackerService.Streaming;
+using TrackerService.Telemetry;
 
 namespace TrackerService.Benchmarks.Stream;
 
@@ -17,28 +23,38 @@ namespace TrackerService.Benchmarks.Stream;
 /// The stream is created as the service creates it when missing, and purged first, so that it then holds exactly the
 /// run's messages (checked). With <c>warmup</c>, as many other events are published first, untimed, and purged: the
 /// sink it is compared with runs in a service already warmed up (JIT), and this process would otherwise be cold.
-/// With the NATS server's pid, its CPU time over the timed publish too. Only the events (<see cref="TrackedEvent"/>, as the intake holds them after parsing) are
-/// built before the clock starts: each message's subject, headers and payload are made inside it, as the sink makes them.
+/// Only the events (<see cref="TrackedEvent"/>, as the intake holds them after parsing) are built before the clock
+/// starts: each message's subject, headers and payload are made inside it, as the sink makes them. With the NATS
+/// server's pid, its CPU time over the timed publish too. <c>--via-sink</c> publishes through the service's
+/// <see cref="JetStreamSink"/> instead, in batches of <see cref="DeliveryOptions.BatchSize"/> from
+/// <see cref="DeliveryOptions.Consumers"/> loops, as the intake's delivery hands them over: the sink without HTTP,
+/// parsing or queue, which tells the sink's own cost from the rest of the service's.
 /// </remarks>
 internal static class PublishCommand
 {
     /// <summary>One attempt per publish, as the sink's (it leaves retries to its resilience pipeline).</summary>
     private static readonly NatsJSPubOpts PublishOptions = new() { RetryAttempts = 1 };
 
-    public static async Task<int> RunAsync(string url, string stream, int events, int inFlight, int warmup, int? natsPid)
+    public static async Task<int> RunAsync(string url, string stream, int events, int inFlight, int warmup, int? natsPid, bool viaSink)
     {
         await using var connection = BenchStream.Connect(url, stream);
+        connection.Options.MaxInFlight = inFlight;
+        await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var telemetry = new TrackerTelemetry(services.GetRequiredService<IMeterFactory>());
+        var sink = viaSink ? new JetStreamSink(connection, TimeProvider.System, telemetry, NullLogger<JetStreamSink>.Instance) : null;
+        Func<TrackedEvent[], Task<(TimeSpan Elapsed, TimeSpan Cpu)>> publish =
+            sink is null ? rows => PublishAsync(connection, rows, inFlight) : rows => ThroughSinkAsync(sink, rows);
         if (warmup > 0)
         {
             Output.Progress($"publish: warm-up, {warmup} events");
             await PrepareAsync(connection);
-            await PublishAsync(connection, BenchStream.Events(warmup, DateTimeOffset.UtcNow), inFlight);
+            await publish(BenchStream.Events(warmup, DateTimeOffset.UtcNow));
         }
 
         var rows = BenchStream.Events(events, DateTimeOffset.UtcNow);
         await PrepareAsync(connection);
         var nats = BenchStream.CpuSeconds(natsPid);
-        var (elapsed, cpu) = await PublishAsync(connection, rows, inFlight);
+        var (elapsed, cpu) = await publish(rows);
         nats = BenchStream.CpuSeconds(natsPid) - nats;
         if (await CountAsync(connection) is var held && held != events)
         {
@@ -48,7 +64,7 @@ internal static class PublishCommand
 
         Output.Result(new
         {
-            Kind = "publish",
+            Kind = sink is null ? "publish" : "publish-via-sink",
             Events = events,
             InFlight = inFlight,
             Warmup = warmup,
@@ -90,6 +106,29 @@ internal static class PublishCommand
         }
 
         await Task.WhenAll(acks);
+        clock.Stop();
+        return (clock.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+    }
+
+    /// <summary>The events through <see cref="JetStreamSink.WriteAsync"/>, in the batches and from the loops the intake's delivery uses.</summary>
+    private static async Task<(TimeSpan Elapsed, TimeSpan Cpu)> ThroughSinkAsync(JetStreamSink sink, TrackedEvent[] events)
+    {
+        var delivery = new DeliveryOptions();
+        var batches = events.Chunk(delivery.BatchSize).ToArray();
+        var next = -1;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, delivery.Consumers).Select(_ => Task.Run(async () =>
+        {
+            int b;
+            while ((b = Interlocked.Increment(ref next)) < batches.Length)
+            {
+                if (await sink.WriteAsync(batches[b], CancellationToken.None) != batches[b].Length)
+                {
+                    throw new InvalidOperationException($"batch {b}: the stream acked some of it as duplicates");
+                }
+            }
+        })));
         clock.Stop();
         return (clock.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
     }
