@@ -342,11 +342,10 @@ def main():
           f"| {num(ratio(nats_us(js_e2e), nats_us(js_raw)), 2)}× | info | |")
         alone = pick(rows, "sink-alone", "jetstream")
         if alone:
-            a = median([x["events_per_s"] for x in alone])
-            a_cpu = cpu_us(alone, lambda x: x["events"])
+            s_rate, s_cpu = median([x["events_per_s"] for x in alone]), cpu_us(alone, lambda x: x["events"])
             w(f"| … the sink's class alone (JetStreamSink.WriteAsync in the bench tool, 1000-event batches from 2 loops, no HTTP): "
-              f"events/s; CPU per event, µs; nats-server µs | {num(a)}; {num(a_cpu, 2)}; {num(nats_us(alone), 2)} | {num(rw)}; {num(r_cpu, 2)}; "
-              f"{num(nats_us(js_raw), 2)} (raw) | {num(ratio(a, rw), 2)}× | info | |")
+              f"events/s; CPU per event, µs; nats-server µs | {num(s_rate)}; {num(s_cpu, 2)}; {num(nats_us(alone), 2)} | {num(rw)}; {num(r_cpu, 2)}; "
+              f"{num(nats_us(js_raw), 2)} (raw) | {num(ratio(s_rate, rw), 2)}× | info | |")
     loads, l_raw, drains = pick(rows, "loader", "loader"), pick(rows, "raw", "loader"), pick(rows, "drain", "loader")
     if loads or l_raw:
         l, rw = median([x["events_per_s"] for x in loads]), median([x["events_per_s"] for x in l_raw])
@@ -360,10 +359,10 @@ def main():
         d, d_cpu = median([x["events_per_s"] for x in drains]), cpu_us(drains, lambda x: x["events"])
         w(f"| … fetch + ack only (drain: the loader's consumer settings and decoding, nothing stored), events/s; CPU per event, µs "
           f"| {num(l)}; {num(l_cpu, 2)} | {num(d)}; {num(d_cpu, 2)} (drain) | {num(ratio(d_cpu, l_cpu), 2)}× of the loader's CPU | info | |")
-        c = median([x["client_only_events_per_s"] for x in drains])
+        c_rate = median([x["client_only_events_per_s"] for x in drains])
         c_cpu = median([1e6 * x["client_only_cpu_s"] / x["events"] for x in drains]) if drains else None
         w(f"| … fetch + ack, nothing decoded (the NATS client alone), events/s; CPU per event, µs "
-          f"| {num(l)}; {num(l_cpu, 2)} | {num(c)}; {num(c_cpu, 2)} (client) | {num(ratio(c_cpu, l_cpu), 2)}× of the loader's CPU | info | |")
+          f"| {num(l)}; {num(l_cpu, 2)} | {num(c_rate)}; {num(c_cpu, 2)} (client) | {num(ratio(c_cpu, l_cpu), 2)}× of the loader's CPU | info | |")
         w(f"| … nats-server CPU per event, µs (during the load vs during the drain) | {num(nats_us(loads), 2)} | {num(nats_us(drains), 2)} (drain) | | info | |")
         pub_rate = median([x["publish_events_per_s"] for x in loads])
         pub_cpu = median([1e6 * x["publish_cpu_s"] / x["events"] for x in loads]) if loads else None
