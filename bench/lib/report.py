@@ -18,6 +18,8 @@ import re
 import statistics
 import subprocess
 
+import report_scale
+
 
 def sh(*cmd, cwd=None):
     try:
@@ -477,6 +479,9 @@ def main():
     else:
         w("Not run.")
 
+    report_scale.scale_section(rows, w)
+    report_scale.failover_section(rows, w)
+
     w("")
     w("## Notes")
     w("")
@@ -518,6 +523,7 @@ def main():
       "at the end of a growing file, or over a file first filled with zeros, as in a segment the log made ahead) and one "
       "`FileStream.Flush(true)` (fsync) in a data folder on the services' filesystem: the most syncs per second a log that syncs "
       "before its 202 can make on this disk, and their CPU (`Tracker:Durability=Disk` carries many requests per sync).")
+    report_scale.notes(rows, w)
     w("")
     w("How each figure is taken: `bench/run --help` and the comments in `bench/run`; raw logs stay in `bench/results/run-*/` (not tracked).")
     text = "\n".join(lines) + "\n"

@@ -8,16 +8,18 @@ namespace TrackerService.Benchmarks.Store;
 internal abstract class StoreProbe : IAsyncDisposable
 {
     /// <summary>
-    /// A probe for <c>sqlite:&lt;file&gt;</c>, <c>postgres:&lt;connection string&gt;</c> or <c>jetstream:&lt;nats url&gt;</c>
-    /// (the JetStream sink's stream, <see cref="JetStreamProbe"/>); null for <c>none</c>.
+    /// A probe for <c>sqlite:&lt;file&gt;</c>, <c>postgres:&lt;connection string&gt;</c>, <c>jetstream:&lt;nats url&gt;</c>
+    /// (the JetStream sink's stream by its message count, through the NATS client: <see cref="JetStreamProbe"/>) or
+    /// <c>jsz:&lt;monitoring url&gt;</c> (by its last sequence, from nats-server's /jsz: <see cref="JszProbe"/>); null for <c>none</c>.
     /// </summary>
     public static StoreProbe? Open(string sink) => sink switch
     {
         "none" => null,
+        _ when sink.StartsWith("jsz:", StringComparison.Ordinal) => new JszProbe(sink["jsz:".Length..]),
         _ when sink.StartsWith("sqlite:", StringComparison.Ordinal) => new SqliteProbe(sink["sqlite:".Length..]),
         _ when sink.StartsWith("postgres:", StringComparison.Ordinal) => new PostgresProbe(sink["postgres:".Length..]),
         _ when sink.StartsWith("jetstream:", StringComparison.Ordinal) => new JetStreamProbe(sink["jetstream:".Length..]),
-        _ => throw new ArgumentException($"sink must be sqlite:<file>, postgres:<connection string>, jetstream:<nats url> or none, not '{sink}'", nameof(sink)),
+        _ => throw new ArgumentException($"sink must be sqlite:<file>, postgres:<connection string>, jetstream:<nats url>, jsz:<monitoring url> or none, not '{sink}'", nameof(sink)),
     };
 
     /// <summary>The exact number of rows in <c>events</c>.</summary>
