@@ -84,6 +84,11 @@ def cpu_us(rows, per):
     return median([1e6 * r["server_cpu_s"] / per(r) for r in rows if r.get("server_cpu_s") is not None and per(r)])
 
 
+def nats_us(rows, field="nats_cpu_s"):
+    """Median NATS server CPU time per event (µs) over measurement rows carrying it."""
+    return median([1e6 * r[field] / r["events"] for r in rows if r.get(field) is not None and r.get("events")])
+
+
 def met(ok):
     return "—" if ok is None else ("yes" if ok else "**no**")
 
@@ -323,6 +328,49 @@ def main():
     w(f"| … service CPU per event, µs (over each e2e run) | {num(s_cpu, 2)} | {num(e_cpu, 2)} (/events) "
       f"| {num(ratio(e_cpu, s_cpu), 2)}× (/events ÷ /v1/batch) | info | |")
 
+    # The JetStream sink end to end against the raw publisher; the loader against the raw COPY, and fetch + ack alone.
+    js_e2e, js_raw = pick(rows, "e2e", "jetstream"), pick(rows, "raw", "jetstream")
+    if js_e2e or js_raw:
+        e, rw = median([x["events_per_s"] for x in js_e2e]), median([x["events_per_s"] for x in js_raw])
+        rr = ratio(e, rw)
+        shape = f"{num(js_e2e[0]['events'])} events, {js_e2e[0]['per_request']}/request, median of {len(js_e2e)}" if js_e2e else "not run"
+        inflight = js_raw[0].get("in_flight", "?") if js_raw else "?"
+        w(f"| JetStream sink e2e events/s ({shape}) vs raw publisher (NATS.Net, the same messages, ≤ {inflight} acks outstanding) "
+          f"| {num(e)} | {num(rw)} (raw) | {num(rr, 2)}× | ≥ 0.7× raw | {met(None if rr is None else rr >= 0.7)} |")
+        e_cpu, r_cpu = cpu_us(js_e2e, lambda x: x["events"]), cpu_us(js_raw, lambda x: x["events"])
+        w(f"| … CPU per event, µs (service process over the e2e run vs the publisher's own process) | {num(e_cpu, 2)} | {num(r_cpu, 2)} (raw) "
+          f"| {num(ratio(e_cpu, r_cpu), 2)}× | info | |")
+        w(f"| … nats-server CPU per event, µs (during the e2e run vs during the raw publish) | {num(nats_us(js_e2e), 2)} | {num(nats_us(js_raw), 2)} (raw) "
+          f"| {num(ratio(nats_us(js_e2e), nats_us(js_raw)), 2)}× | info | |")
+        alone = pick(rows, "sink-alone", "jetstream")
+        if alone:
+            s_rate, s_cpu = median([x["events_per_s"] for x in alone]), cpu_us(alone, lambda x: x["events"])
+            w(f"| … the sink's class alone (JetStreamSink.WriteAsync in the bench tool, 1000-event batches from 2 loops, no HTTP): "
+              f"events/s; CPU per event, µs; nats-server µs | {num(s_rate)}; {num(s_cpu, 2)}; {num(nats_us(alone), 2)} | {num(rw)}; {num(r_cpu, 2)}; "
+              f"{num(nats_us(js_raw), 2)} (raw) | {num(ratio(s_rate, rw), 2)}× | info | |")
+    loads, l_raw, drains = pick(rows, "loader", "loader"), pick(rows, "raw", "loader"), pick(rows, "drain", "loader")
+    if loads or l_raw:
+        l, rw = median([x["events_per_s"] for x in loads]), median([x["events_per_s"] for x in l_raw])
+        rr = ratio(l, rw)
+        shape = f"a backlog of {num(loads[0]['events'])} events given to a running loader, median of {len(loads)}" if loads else "not run"
+        w(f"| Loader into PostgreSQL, events/s ({shape}) vs raw binary COPY "
+          f"| {num(l)} | {num(rw)} (raw) | {num(rr, 2)}× | ≥ 0.7× raw | {met(None if rr is None else rr >= 0.7)} |")
+        l_cpu, r_cpu = cpu_us(loads, lambda x: x["events"]), cpu_us(l_raw, lambda x: x["events"])
+        w(f"| … CPU per event, µs (loader process over the load vs the raw writer's own process) | {num(l_cpu, 2)} | {num(r_cpu, 2)} (raw) "
+          f"| {num(ratio(l_cpu, r_cpu), 2)}× | info | |")
+        d, d_cpu = median([x["events_per_s"] for x in drains]), cpu_us(drains, lambda x: x["events"])
+        w(f"| … fetch + ack only (drain: the loader's consumer settings and decoding, nothing stored), events/s; CPU per event, µs "
+          f"| {num(l)}; {num(l_cpu, 2)} | {num(d)}; {num(d_cpu, 2)} (drain) | {num(ratio(d_cpu, l_cpu), 2)}× of the loader's CPU | info | |")
+        c_rate = median([x["client_only_events_per_s"] for x in drains])
+        c_cpu = median([1e6 * x["client_only_cpu_s"] / x["events"] for x in drains]) if drains else None
+        w(f"| … fetch + ack, nothing decoded (the NATS client alone), events/s; CPU per event, µs "
+          f"| {num(l)}; {num(l_cpu, 2)} | {num(c_rate)}; {num(c_cpu, 2)} (client) | {num(ratio(c_cpu, l_cpu), 2)}× of the loader's CPU | info | |")
+        w(f"| … nats-server CPU per event, µs (during the load vs during the drain) | {num(nats_us(loads), 2)} | {num(nats_us(drains), 2)} (drain) | | info | |")
+        pub_rate = median([x["publish_events_per_s"] for x in loads])
+        pub_cpu = median([1e6 * x["publish_cpu_s"] / x["events"] for x in loads]) if loads else None
+        w(f"| … the backlog's publish (raw publisher, the loader's fetches waiting): events/s; publisher and nats-server CPU per event, µs "
+          f"| {num(pub_rate)}; {num(pub_cpu, 2)}; {num(nats_us(loads, 'publish_nats_cpu_s'), 2)} | | | info | |")
+
     # Shutdown.
     drain = (pick(rows, "shutdown", "drain") or [None])[0]
     if drain:
@@ -447,6 +495,19 @@ def main():
       "(the sink itself binds through SQLitePCL's raw API in 1000-event transactions, so it can beat it); raw PostgreSQL "
       "is one binary COPY of all rows straight into the table in one transaction; the sink COPYs each batch (1000 events) "
       "straight into the table too, a transaction each, through the staging table only when a batch hits the unique key.")
+    w("- JetStream sink: `TrackerService.Benchmarks e2e <url> jetstream:<nats url>` against a service with "
+      "`Tracker__Sink__Kind=JetStream` and a throwaway `nats-server -js` (file store); the run ends at the first poll of the "
+      "stream's state (`STREAM.INFO`) that counts every event. The raw publisher (`publish <nats url> TRACKER_EVENTS <events> 1000`) "
+      "is the same NATS.Net client sending the sink's messages (subject per type, the spill line, `Nats-Msg-Id`) with up to "
+      "1000 acks outstanding, from a fresh process each run, after an untimed warm-up of 100,000 events in it; it purges the stream "
+      "before timing. nats-server CPU from /proc over each e2e command and over the publisher's timed part. The sink alone: "
+      "`publish … --via-sink`, the service's JetStreamSink class driven in the bench tool with the delivery's batches (1000 events, 2 loops).")
+    w("- Loader: `load <nats url> TRACKER_EVENTS <cs> <events> <loader pid> <nats pid>` empties the loader's events table in a "
+      "transaction it holds open, publishes the backlog, commits, and times until PostgreSQL holds every event; CPU of the loader "
+      "and of nats-server over that load only. Raw: `raw-postgres` (one binary COPY). Drain: `drain <nats url> TRACKER_EVENTS "
+      "bench-drain 2`, a fresh consumer of the loader's configuration read by two loops (the loader's) with its decoder, each "
+      "message acked, nothing stored, the loader stopped; the stream is read twice and the second pass reported (the first warms it up), "
+      "then once more with a deserializer that reads nothing (the NATS client alone).")
     w("- Write keys on/off: the single-event wrk load against two services at once, one taking anonymous requests, one "
       "checking each request's Bearer key and taking a permit from its token bucket (a limit no run reaches); rounds "
       "alternate which goes first.")

@@ -129,7 +129,7 @@ internal static class EndToEndCommand
     /// Polls until <paramref name="count"/> reaches <paramref name="target"/>; returns the timestamp of the poll that saw
     /// it, or null if the count stops moving for <see cref="Stall"/>.
     /// </summary>
-    private static async Task<long?> WaitAsync(Func<Task<long>> count, long target)
+    internal static async Task<long?> WaitAsync(Func<Task<long>> count, long target)
     {
         var last = -1L;
         var lastChange = Stopwatch.GetTimestamp();

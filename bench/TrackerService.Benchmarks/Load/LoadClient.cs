@@ -32,7 +32,7 @@ internal static class LoadClient
     {
         var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
         using var response = await invoker.SendAsync(request, cancellationToken);
-        await response.Content.CopyToAsync(Stream.Null, cancellationToken);
+        await response.Content.CopyToAsync(System.IO.Stream.Null, cancellationToken);
         return response.StatusCode;
     }
 }

@@ -1,19 +1,25 @@
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using TrackerService.Benchmarks.Stream;
 
 namespace TrackerService.Benchmarks.Store;
 
 /// <summary>Reads how many events a store holds, cheaply enough to poll while the service writes to it.</summary>
 internal abstract class StoreProbe : IAsyncDisposable
 {
-    /// <summary>A probe for <c>sqlite:&lt;file&gt;</c> or <c>postgres:&lt;connection string&gt;</c>; null for <c>none</c>.</summary>
+    /// <summary>
+    /// A probe for <c>sqlite:&lt;file&gt;</c>, <c>postgres:&lt;connection string&gt;</c>, <c>jetstream:&lt;nats url&gt;</c>
+    /// (the JetStream sink's stream by its message count, through the NATS client: <see cref="JetStreamProbe"/>) or
+    /// <c>jsz:&lt;monitoring url&gt;</c> (by its last sequence, from nats-server's /jsz: <see cref="JszProbe"/>); null for <c>none</c>.
+    /// </summary>
     public static StoreProbe? Open(string sink) => sink switch
     {
         "none" => null,
         _ when sink.StartsWith("jsz:", StringComparison.Ordinal) => new JszProbe(sink["jsz:".Length..]),
         _ when sink.StartsWith("sqlite:", StringComparison.Ordinal) => new SqliteProbe(sink["sqlite:".Length..]),
         _ when sink.StartsWith("postgres:", StringComparison.Ordinal) => new PostgresProbe(sink["postgres:".Length..]),
-        _ => throw new ArgumentException($"sink must be sqlite:<file>, postgres:<connection string> or none, not '{sink}'", nameof(sink)),
+        _ when sink.StartsWith("jetstream:", StringComparison.Ordinal) => new JetStreamProbe(sink["jetstream:".Length..]),
+        _ => throw new ArgumentException($"sink must be sqlite:<file>, postgres:<connection string>, jetstream:<nats url>, jsz:<monitoring url> or none, not '{sink}'", nameof(sink)),
     };
 
     /// <summary>The exact number of rows in <c>events</c>.</summary>
