@@ -38,7 +38,7 @@ internal sealed class LoadBatch(string stream, int capacity, bool traced)
     public void Add(INatsJSMsg<StreamEntry> message)
     {
         _messages.Add(message);
-        if (message.Metadata is { NumDelivered: > 1 })
+        if ((AckSubject.Delivered(message.ReplyTo) ?? message.Metadata?.NumDelivered) > 1)
         {
             Redelivered++;
         }
