@@ -25,25 +25,6 @@ internal static class EventTypeNames
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
-    /// <summary>Every type's wire name in UTF-8, indexed by the type: for readers that parse names from bytes.</summary>
-    private static readonly byte[][] Utf8Names = [.. Enum.GetValues<EventType>().Select(t => System.Text.Encoding.UTF8.GetBytes(t.ToWireName()))];
-
-    /// <summary>As <see cref="TryParse(string, out EventType)"/>, for a name in UTF-8 bytes (unescaped), read without making a string of it.</summary>
-    public static bool TryParse(ReadOnlySpan<byte> utf8Name, out EventType type)
-    {
-        for (var i = 0; i < Utf8Names.Length; i++)
-        {
-            if (utf8Name.SequenceEqual(Utf8Names[i]))
-            {
-                type = (EventType)i;
-                return true;
-            }
-        }
-
-        type = default;
-        return false;
-    }
-
     public static bool TryParse(string name, out EventType type)
     {
         // Exact, case-sensitive names: the spec's values are lower case and a store keyed on
