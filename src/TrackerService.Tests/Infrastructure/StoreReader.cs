@@ -66,12 +66,18 @@ internal static class StoreReader
     /// delete a segment while it is counted: that one holds nothing any more.
     /// </summary>
     public static int CountSpilledEvents(string spillFolder) => !Directory.Exists(spillFolder) ? 0
-        : Directory.GetFiles(spillFolder, "*.jsonl").Sum(CountLines);
+        : Directory.GetFiles(spillFolder, "*.jsonl").Sum(f => Lines(f).Count(l => l.Length > 0));
 
     /// <summary>The messageIds of the events waiting in a spill folder (a segment replayed meanwhile holds none).</summary>
     public static IEnumerable<string> SpilledIds(string spillFolder) => !Directory.Exists(spillFolder) ? []
         : Directory.GetFiles(spillFolder, "*.jsonl").SelectMany(Lines).Where(l => l.Length > 0)
-            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("messageId").GetString()!);
+            .Select(MessageId);
+
+    private static string MessageId(string line)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(line);
+        return json.RootElement.GetProperty("messageId").GetString()!;
+    }
 
     private static List<string> Lines(string segment)
     {
@@ -82,18 +88,6 @@ internal static class StoreReader
         catch (FileNotFoundException)
         {
             return []; // replayed meanwhile
-        }
-    }
-
-    private static int CountLines(string segment)
-    {
-        try
-        {
-            return File.ReadLines(segment).Count(l => l.Length > 0);
-        }
-        catch (FileNotFoundException)
-        {
-            return 0; // replayed meanwhile
         }
     }
 

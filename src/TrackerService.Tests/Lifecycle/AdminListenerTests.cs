@@ -75,25 +75,4 @@ public sealed class AdminListenerTests
         await stopping.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(1, await app.CountStoredAsync("message_id = 'during-drain-delay'"));
     }
-
-    [Fact]
-    public async Task ServesTheTrackersCountersInPrometheusFormat()
-    {
-        // Given a service that has accepted 7 events
-        using var app = new TrackerApplication();
-        using var client = app.CreateClient();
-        (await client.PostAsync("/events", Bodies.Json(Bodies.Batch(7, "metrics")))).EnsureSuccessStatusCode();
-        using var admin = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<AdminListener>().Addresses.Single()) };
-
-        // When /metrics is scraped
-        using var response = await admin.GetAsync("/metrics");
-        var text = await response.Content.ReadAsStringAsync();
-
-        // Then the accepted counter is there, in Prometheus text format, with at least this service's 7
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("tracker_events_accepted", StringComparison.Ordinal) && !l.StartsWith('#'));
-        Assert.True(line is not null, $"no tracker_events_accepted sample in:\n{text}");
-        Assert.True(double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 7, line);
-        Assert.Contains("tracker_queue_capacity", text, StringComparison.Ordinal);
-    }
 }

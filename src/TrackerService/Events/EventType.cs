@@ -25,6 +25,26 @@ internal static class EventTypeNames
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
+    /// <summary>Every type with its wire name in UTF-8: for readers that parse names from bytes.</summary>
+    private static readonly (byte[] Name, EventType Type)[] Utf8Names =
+        [.. Enum.GetValues<EventType>().Select(t => (System.Text.Encoding.UTF8.GetBytes(t.ToWireName()), t))];
+
+    /// <summary>As <see cref="TryParse(string, out EventType)"/>, for a name in UTF-8 bytes (unescaped), read without making a string of it.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8Name, out EventType type)
+    {
+        foreach (var (name, candidate) in Utf8Names)
+        {
+            if (utf8Name.SequenceEqual(name))
+            {
+                type = candidate;
+                return true;
+            }
+        }
+
+        type = default;
+        return false;
+    }
+
     public static bool TryParse(string name, out EventType type)
     {
         // Exact, case-sensitive names: the spec's values are lower case and a store keyed on

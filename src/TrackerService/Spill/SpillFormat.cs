@@ -120,7 +120,7 @@ internal static class SpillFormat
         return LineField.None;
     }
 
-    /// <summary>The type's wire name, exactly (<see cref="EventTypeNames.TryParse"/>), read without making a string of it.</summary>
+    /// <summary>The type's wire name, exactly (<see cref="EventTypeNames.TryParse(ReadOnlySpan{byte}, out EventType)"/>), read without making a string of it.</summary>
     private static EventType? Type(ref Utf8JsonReader json)
     {
         if (json.TokenType != JsonTokenType.String)
@@ -128,13 +128,8 @@ internal static class SpillFormat
             return json.TokenType == JsonTokenType.Null ? null : throw new FormatException("type must be a string.");
         }
 
-        return json.ValueTextEquals("track"u8) ? EventType.Track
-            : json.ValueTextEquals("identify"u8) ? EventType.Identify
-            : json.ValueTextEquals("page"u8) ? EventType.Page
-            : json.ValueTextEquals("screen"u8) ? EventType.Screen
-            : json.ValueTextEquals("group"u8) ? EventType.Group
-            : json.ValueTextEquals("alias"u8) ? EventType.Alias
-            : null;
+        var known = json.ValueIsEscaped ? EventTypeNames.TryParse(json.GetString()!, out var type) : EventTypeNames.TryParse(json.ValueSpan, out type);
+        return known ? type : null;
     }
 
     /// <summary>

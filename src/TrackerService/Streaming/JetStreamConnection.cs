@@ -31,8 +31,9 @@ internal sealed partial class JetStreamConnection : IAsyncDisposable
             Name = "TrackerService",
             LoggerFactory = loggers,
 
-            // A publish's ack, and a JetStream API call, wait this long: what a batch may wait for its acks.
-            RequestTimeout = Options.PublishTimeout,
+            // A JetStream API call waits this long for its answer, and so would a publish's ack, but the sink closes
+            // each batch's publish window sooner, after PublishTimeout.
+            RequestTimeout = Options.ApiTimeout,
             MaxReconnectRetry = -1, // a server that comes back is used again, however long it was away
         });
         JetStream = new NatsJSContext(Connection);

@@ -76,6 +76,13 @@ public sealed class JetStreamOptions
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long a JetStream API call waits for its answer: the stream's and the loaders' consumer's set-up at start,
+    /// the loaders' reading of their lag. Apart from <see cref="PublishTimeout"/>, so that a publish window kept short
+    /// to fail over fast does not fail a start on a slow disk or a busy server. The default value is 5 seconds.
+    /// </summary>
+    public TimeSpan ApiTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Most publishes awaiting their ack at once, over the whole process. 1000 lets one batch of the default size
     /// (<c>Tracker:Delivery:BatchSize</c>) go out in one window, so a batch costs about one round trip and not one per
     /// event, while what waits is bounded: at most this many messages (at most 32 KiB each) held until acked. The
