@@ -366,6 +366,19 @@ def main():
         w(f"| … fetch + ack, nothing decoded (the NATS client alone), events/s; CPU per event, µs "
           f"| {num(l)}; {num(l_cpu, 2)} | {num(c_rate)}; {num(c_cpu, 2)} (client) | {num(ratio(c_cpu, l_cpu), 2)}× of the loader's CPU | info | |")
         w(f"| … nats-server CPU per event, µs (during the load vs during the drain) | {num(nats_us(loads), 2)} | {num(nats_us(drains), 2)} (drain) | | info | |")
+        l_pg, r_pg = nats_us(loads, "pg_cpu_s"), nats_us(l_raw, "pg_cpu_s")
+        w(f"| … PostgreSQL CPU per event, µs (all its processes, over the load vs over the raw COPY's command) | {num(l_pg, 2)} | {num(r_pg, 2)} (raw) "
+          f"| {num(ratio(l_pg, r_pg), 2)}× | info | |")
+        # The least CPU any loader of this design (this client's fetch and per-message ack, then the same COPY) spends per
+        # event, summed from parts measured in this run: what the machine's cores allow at best, against the COPY alone.
+        parts = [c_cpu, nats_us(drains), r_cpu, r_pg]
+        if None not in parts and rw:
+            floor = sum(parts)
+            ceiling = os.cpu_count() * 1e6 / floor
+            w(f"| … the ceiling on this machine: its {os.cpu_count()} cores ÷ the least CPU per event of fetch + ack (client {num(c_cpu, 2)}, "
+              f"nats-server {num(nats_us(drains), 2)}) and the raw COPY (client {num(r_cpu, 2)}, PostgreSQL {num(r_pg, 2)}) = {num(floor, 2)} µs, "
+              f"events/s | {num(ceiling)} | {num(rw)} (raw) | {num(ratio(ceiling, rw), 2)}× | the most a loader could reach here | "
+              f"{'0.7× reachable' if ceiling >= 0.7 * rw else '0.7× out of reach'} |")
         pub_rate = median([x["publish_events_per_s"] for x in loads])
         pub_cpu = median([1e6 * x["publish_cpu_s"] / x["events"] for x in loads]) if loads else None
         w(f"| … the backlog's publish (raw publisher, the loader's fetches waiting): events/s; publisher and nats-server CPU per event, µs "
@@ -507,7 +520,11 @@ def main():
       "and of nats-server over that load only. Raw: `raw-postgres` (one binary COPY). Drain: `drain <nats url> TRACKER_EVENTS "
       "bench-drain 2`, a fresh consumer of the loader's configuration read by two loops (the loader's) with its decoder, each "
       "message acked, nothing stored, the loader stopped; the stream is read twice and the second pass reported (the first warms it up), "
-      "then once more with a deserializer that reads nothing (the NATS client alone).")
+      "then once more with a deserializer that reads nothing (the NATS client alone). PostgreSQL's CPU is that of all its processes "
+      "(the postmaster, the backends it reaped, the live ones) over the whole `load` and `raw-postgres` commands, their set-up "
+      "included. The ceiling adds the least per-event CPU of each part a loader of this design can't do without (the client's "
+      "fetch + ack and nats-server's share, from the drain; the COPY's client and PostgreSQL, from the raw write) and divides the "
+      "machine's cores by it: a bound that assumes perfect overlap, not a measurement of a loader.")
     w("- Write keys on/off: the single-event wrk load against two services at once, one taking anonymous requests, one "
       "checking each request's Bearer key and taking a permit from its token bucket (a limit no run reaches); rounds "
       "alternate which goes first.")
