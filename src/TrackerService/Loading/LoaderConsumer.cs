@@ -57,7 +57,7 @@ internal sealed partial class LoaderConsumer(INatsJSConsumer consumer, TimeProvi
         }
         catch (Exception e) when (e is NatsException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
-            throw new JetStreamStartException($"JetStream at {options.Url} did not answer for consumer {options.Consumer} on stream {options.Stream}: {e.Message}", e);
+            throw new JetStreamStartException($"JetStream at {options.Url} did not answer for consumer {options.Consumer} on stream {options.Stream}: {e.Message}", e, unanswered: true);
         }
     }
 

@@ -59,7 +59,7 @@ internal sealed partial class StreamLoader(
     {
         await sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
         await stream.EnsureStreamAsync(cancellationToken).ConfigureAwait(false);
-        var consumer = await LoaderConsumer.BindAsync(stream, time, logger, cancellationToken).ConfigureAwait(false);
+        var consumer = await stream.SetUpAsync(token => LoaderConsumer.BindAsync(stream, time, logger, token), cancellationToken).ConfigureAwait(false);
         var options = stream.Options;
         _loops = [.. Enumerable.Range(0, delivery.Value.Consumers).Select(id =>
             new LoadLoop(id, consumer, options, sink, sinkOptions.Value.CircuitBreakDuration, time, telemetry, logger))];

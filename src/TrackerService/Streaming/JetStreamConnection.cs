@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using Polly;
+using Polly.Retry;
 
 namespace TrackerService.Streaming;
 
@@ -19,7 +21,11 @@ internal sealed partial class JetStreamConnection : IAsyncDisposable
     /// <summary>Longest disposal waits for the connection to close.</summary>
     public static readonly TimeSpan DisposeBudget = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The pause before the start asks JetStream again for a set-up it did not answer.</summary>
+    private static readonly TimeSpan SetUpRetryDelay = TimeSpan.FromMilliseconds(200);
+
     private readonly ILogger _logger;
+    private readonly ResiliencePipeline _setUp;
 
     public JetStreamConnection(IOptions<JetStreamOptions> options, ILoggerFactory loggers)
     {
@@ -31,12 +37,24 @@ internal sealed partial class JetStreamConnection : IAsyncDisposable
             Name = "TrackerService",
             LoggerFactory = loggers,
 
-            // A JetStream API call waits this long for its answer, and so would a publish's ack, but the sink closes
-            // each batch's publish window sooner, after PublishTimeout.
-            RequestTimeout = Options.ApiTimeout,
+            // A publish's ack, and a JetStream API call, wait this long: what a batch may wait for its acks.
+            RequestTimeout = Options.PublishTimeout,
             MaxReconnectRetry = -1, // a server that comes back is used again, however long it was away
         });
         JetStream = new NatsJSContext(Connection);
+        _setUp = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<JetStreamStartException>(e => e.Unanswered),
+            MaxRetryAttempts = Math.Max(1, (int)(Options.StartTimeout / (Options.PublishTimeout + SetUpRetryDelay)) - 1),
+            Delay = SetUpRetryDelay,
+            BackoffType = DelayBackoffType.Constant,
+            UseJitter = false,
+            OnRetry = retry =>
+            {
+                LogSetUpUnanswered(_logger, retry.Outcome.Exception?.Message ?? "?", retry.AttemptNumber + 1);
+                return default;
+            },
+        }).Build();
     }
 
     public JetStreamOptions Options { get; }
@@ -58,9 +76,17 @@ internal sealed partial class JetStreamConnection : IAsyncDisposable
             throw new JetStreamStartException($"NATS at {Options.Url} can't be reached: {e.Message}", e);
         }
 
-        var info = await JetStreamStream.EnsureAsync(JetStream, Options, _logger, cancellationToken).ConfigureAwait(false);
+        var info = await SetUpAsync(token => JetStreamStream.EnsureAsync(JetStream, Options, _logger, token), cancellationToken).ConfigureAwait(false);
         LogConnected(_logger, Connection.ServerInfo?.Name ?? "?", Connection.ServerInfo?.Version ?? "?", info.Config.Name!);
     }
+
+    /// <summary>
+    /// Runs a set-up step of the start (the stream's, a loader's consumer's) again while JetStream does not answer it
+    /// (<see cref="JetStreamStartException.Unanswered"/>), each ask waiting <see cref="JetStreamOptions.PublishTimeout"/>,
+    /// for about <see cref="JetStreamOptions.StartTimeout"/> in all; a refusal ends it at once.
+    /// </summary>
+    public async Task<T> SetUpAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken) =>
+        await _setUp.ExecuteAsync(async token => await step(token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
     public async ValueTask DisposeAsync()
     {
@@ -76,6 +102,9 @@ internal sealed partial class JetStreamConnection : IAsyncDisposable
 
     [LoggerMessage(EventId = 803, Level = LogLevel.Information, Message = "Connected to NATS server {Server:l} (version {Version:l}); JetStream stream {Stream:l} ready")]
     private static partial void LogConnected(ILogger logger, string server, string version, string stream);
+
+    [LoggerMessage(EventId = 805, Level = LogLevel.Warning, Message = "{Reason:l}; asking again (attempt {Attempt})")]
+    private static partial void LogSetUpUnanswered(ILogger logger, string reason, int attempt);
 
     [LoggerMessage(EventId = 804, Level = LogLevel.Warning, Message = "The NATS connection did not close within {Budget}; left to the process's exit")]
     private static partial void LogDisposeAbandoned(ILogger logger, TimeSpan budget);

@@ -76,11 +76,12 @@ public sealed class JetStreamOptions
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How long a JetStream API call waits for its answer: the stream's and the loaders' consumer's set-up at start,
-    /// the loaders' reading of their lag. Apart from <see cref="PublishTimeout"/>, so that a publish window kept short
-    /// to fail over fast does not fail a start on a slow disk or a busy server. The default value is 5 seconds.
+    /// How long the start keeps asking JetStream for the stream's (and a loader's consumer's) set-up while it does not
+    /// answer: each ask waits <see cref="PublishTimeout"/> (the connection's request timeout), so a window kept short
+    /// to fail over fast does not fail a start on a slow disk or a busy server. Then the start fails with a line that
+    /// says so. The default value is 10 seconds.
     /// </summary>
-    public TimeSpan ApiTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Most publishes awaiting their ack at once, over the whole process. 1000 lets one batch of the default size

@@ -16,7 +16,7 @@ internal sealed class JetStreamOptionsValidator : IValidateOptions<JetStreamOpti
             .Range(nameof(options.AckWait), options.AckWait, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1))
             .Range(nameof(options.MaxAckPending), options.MaxAckPending, 1, 1_000_000)
             .Range(nameof(options.PublishTimeout), options.PublishTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5))
-            .Range(nameof(options.ApiTimeout), options.ApiTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5))
+            .Range(nameof(options.StartTimeout), options.StartTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10))
             .Range(nameof(options.MaxInFlight), options.MaxInFlight, 1, 100_000)
             .Range(nameof(options.FetchBatch), options.FetchBatch, 1, options.MaxAckPending >= 1 ? Math.Min(options.MaxAckPending, 100_000) : 100_000)
             .Range(nameof(options.FetchExpires), options.FetchExpires, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));

@@ -65,7 +65,7 @@ internal static partial class JetStreamStream
         }
         catch (Exception e) when (e is NatsException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
-            throw new JetStreamStartException($"JetStream at {options.Url} did not answer for stream {options.Stream}: {e.Message}", e);
+            throw new JetStreamStartException($"JetStream at {options.Url} did not answer for stream {options.Stream}: {e.Message}", e, unanswered: true);
         }
     }
 
@@ -128,4 +128,8 @@ internal static partial class JetStreamStream
 }
 
 /// <summary>The stream can't be used as the settings say (it differs in what can't change, or the server refused or did not answer): the service does not start.</summary>
-internal sealed class JetStreamStartException(string message, Exception? inner = null) : Exception(message, inner);
+/// <param name="unanswered">JetStream did not answer in time (rather than refused): asking again may do (<see cref="JetStreamConnection.SetUpAsync{T}"/>).</param>
+internal sealed class JetStreamStartException(string message, Exception? inner = null, bool unanswered = false) : Exception(message, inner)
+{
+    public bool Unanswered { get; } = unanswered;
+}
