@@ -79,6 +79,13 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def against(value, base, target, base_name="raw"):
+    """The cells of a rate measured against a baseline in the same run, with its target: at least target × baseline."""
+    r = ratio(value, base)
+    return (f"| {num(value)} | {num(base)} ({base_name}) | {num(r, 2)}× | ≥ {target}× {base_name} "
+            f"| {met(None if r is None else r >= target)} |")
+
+
 def cpu_us(rows, per):
     """Median server CPU time per unit (µs) over measurement rows carrying server_cpu_s; per(row) is the unit count."""
     return median([1e6 * r["server_cpu_s"] / per(r) for r in rows if r.get("server_cpu_s") is not None and per(r)])
@@ -306,11 +313,10 @@ def main():
     for sink, raw_name in (("sqlite", "prepared INSERT loop, one transaction"), ("postgres", "binary COPY")):
         e2e, raw = pick(rows, "e2e", sink), pick(rows, "raw", sink)
         e, rw = median([x["events_per_s"] for x in e2e]), median([x["events_per_s"] for x in raw])
-        rr = ratio(e, rw)
         per = e2e[0]["per_request"] if e2e else "?"
         title = "SQLite" if sink == "sqlite" else "PostgreSQL"
         w(f"| {title} e2e events/s ({num(e2e[0]['events'] if e2e else None)} events, {per}/request, median of {len(e2e)}) vs raw {raw_name} "
-          f"| {num(e)} | {num(rw)} (raw) | {num(rr, 2)}× | ≥ 0.7× raw | {met(None if rr is None else rr >= 0.7)} |")
+          + against(e, rw, 0.7))
         e_cpu, r_cpu = cpu_us(e2e, lambda x: x["events"]), cpu_us(raw, lambda x: x["events"])
         w(f"| … {title} CPU per event, µs (service process over the e2e run vs the raw writer's own process) | {num(e_cpu, 2)} | {num(r_cpu, 2)} (raw) "
           f"| {num(ratio(e_cpu, r_cpu), 2)}× | info | |")
@@ -320,10 +326,9 @@ def main():
     # The Segment API end to end: /v1/batch against POST /events, the same analytics-node events, one service.
     seg, evs = pick(rows, "segment", "v1-batch"), pick(rows, "segment", "events")
     s_e, e_e = median([x["events_per_s"] for x in seg]), median([x["events_per_s"] for x in evs])
-    rr = ratio(s_e, e_e)
     shape = f"{num(seg[0]['events'])} events, {seg[0]['per_request']}/request, median of {len(seg)}" if seg else "not run"
     w(f"| Segment /v1/batch e2e events/s vs POST /events, the same analytics-node events, SQLite ({shape}) "
-      f"| {num(s_e)} | {num(e_e)} (/events) | {num(rr, 2)}× | ≥ 0.9× /events | {met(None if rr is None else rr >= 0.9)} |")
+      + against(s_e, e_e, 0.9, "/events"))
     s_cpu, e_cpu = cpu_us(seg, lambda x: x["events"]), cpu_us(evs, lambda x: x["events"])
     w(f"| … service CPU per event, µs (over each e2e run) | {num(s_cpu, 2)} | {num(e_cpu, 2)} (/events) "
       f"| {num(ratio(e_cpu, s_cpu), 2)}× (/events ÷ /v1/batch) | info | |")
@@ -332,11 +337,10 @@ def main():
     js_e2e, js_raw = pick(rows, "e2e", "jetstream"), pick(rows, "raw", "jetstream")
     if js_e2e or js_raw:
         e, rw = median([x["events_per_s"] for x in js_e2e]), median([x["events_per_s"] for x in js_raw])
-        rr = ratio(e, rw)
         shape = f"{num(js_e2e[0]['events'])} events, {js_e2e[0]['per_request']}/request, median of {len(js_e2e)}" if js_e2e else "not run"
         inflight = js_raw[0].get("in_flight", "?") if js_raw else "?"
         w(f"| JetStream sink e2e events/s ({shape}) vs raw publisher (NATS.Net, the same messages, ≤ {inflight} acks outstanding) "
-          f"| {num(e)} | {num(rw)} (raw) | {num(rr, 2)}× | ≥ 0.7× raw | {met(None if rr is None else rr >= 0.7)} |")
+          + against(e, rw, 0.7))
         e_cpu, r_cpu = cpu_us(js_e2e, lambda x: x["events"]), cpu_us(js_raw, lambda x: x["events"])
         w(f"| … CPU per event, µs (service process over the e2e run vs the publisher's own process) | {num(e_cpu, 2)} | {num(r_cpu, 2)} (raw) "
           f"| {num(ratio(e_cpu, r_cpu), 2)}× | info | |")
@@ -351,10 +355,8 @@ def main():
     loads, l_raw, drains = pick(rows, "loader", "loader"), pick(rows, "raw", "loader"), pick(rows, "drain", "loader")
     if loads or l_raw:
         l, rw = median([x["events_per_s"] for x in loads]), median([x["events_per_s"] for x in l_raw])
-        rr = ratio(l, rw)
         shape = f"a backlog of {num(loads[0]['events'])} events given to a running loader, median of {len(loads)}" if loads else "not run"
-        w(f"| Loader into PostgreSQL, events/s ({shape}) vs raw binary COPY "
-          f"| {num(l)} | {num(rw)} (raw) | {num(rr, 2)}× | ≥ 0.7× raw | {met(None if rr is None else rr >= 0.7)} |")
+        w(f"| Loader into PostgreSQL, events/s ({shape}) vs raw binary COPY " + against(l, rw, 0.7))
         l_cpu, r_cpu = cpu_us(loads, lambda x: x["events"]), cpu_us(l_raw, lambda x: x["events"])
         w(f"| … CPU per event, µs (loader process over the load vs the raw writer's own process) | {num(l_cpu, 2)} | {num(r_cpu, 2)} (raw) "
           f"| {num(ratio(l_cpu, r_cpu), 2)}× | info | |")
