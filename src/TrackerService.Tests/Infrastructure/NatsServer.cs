@@ -103,8 +103,21 @@ internal sealed class NatsServer(string[] arguments) : IAsyncDisposable
     /// <summary>SIGKILL, as a lost node: waits for the process to be gone.</summary>
     public void Kill() => Signal("KILL", exits: true);
 
-    /// <summary>SIGSTOP: the server keeps its sockets open and answers nothing, as a frozen host does.</summary>
-    public void Freeze() => Signal("STOP", exits: false);
+    /// <summary>
+    /// SIGSTOP: the server keeps its sockets open and answers nothing, as a frozen host does. Returns once the kernel
+    /// shows every thread of it stopped: kill(2) only queues the signal, and on a loaded machine the server went on
+    /// long enough to ack a batch sent right after it.
+    /// </summary>
+    public void Freeze()
+    {
+        Signal("STOP", exits: false);
+        var threads = $"/proc/{ProcessId}/task";
+        var stopped = SpinWait.SpinUntil(() => Directory.GetDirectories(threads).All(IsStopped), TimeSpan.FromSeconds(10));
+        if (!stopped)
+        {
+            throw new TimeoutException($"nats-server {ProcessId} was still running 10 s after SIGSTOP.");
+        }
+    }
 
     /// <summary>SIGCONT: a frozen server goes on.</summary>
     public void Thaw() => Signal("CONT", exits: false);
@@ -147,6 +160,20 @@ internal sealed class NatsServer(string[] arguments) : IAsyncDisposable
             process.WaitForExit(); // the output readers are done too
             process.Dispose();
             _process = null;
+        }
+    }
+
+    /// <summary>Whether a thread (<c>/proc/{pid}/task/{tid}</c>) is stopped: state <c>T</c> in its <c>stat</c>, after the command's parentheses.</summary>
+    private static bool IsStopped(string thread)
+    {
+        try
+        {
+            var stat = File.ReadAllText(Path.Combine(thread, "stat"));
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+        }
+        catch (IOException)
+        {
+            return true; // the thread has ended
         }
     }
 
