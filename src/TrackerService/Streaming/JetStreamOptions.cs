@@ -34,8 +34,9 @@ public sealed class JetStreamOptions
     /// How long the stream remembers a <c>Nats-Msg-Id</c> (the event's messageId) to drop a second copy of it: a retried
     /// batch or a replayed spill within it is acked <c>Duplicate</c>. Past it, a copy is stored again, and the store's
     /// unique messageId keeps it once. The server keeps about 200 bytes per id it remembers, and its cost per publish
-    /// grows with them, so the window is kept near the sink's retry horizon (5 attempts of <see cref="PublishTimeout"/>,
-    /// about 27 s with the defaults). The default value is 30 seconds.
+    /// grows with them, so the window is kept near the sink's retry horizon (1 + <c>Tracker:Sink:MaxRetryAttempts</c>
+    /// attempts of <see cref="PublishTimeout"/> and their backoff: about 27 s with the defaults). The default value is
+    /// 30 seconds.
     /// </summary>
     public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromSeconds(30);
 
